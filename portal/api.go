@@ -331,6 +331,10 @@ type APIFilter struct {
 	// those in at least one published product, or in no product at all.
 	// Administrators see everything.
 	VisibleTo *User
+	// Anonymous applies the VisibleTo rule for a visitor who is not signed
+	// in; a nil VisibleTo alone does not filter (the gateway and the admin
+	// pages list every API).
+	Anonymous bool
 	// WithOperations fills API.Operations.
 	WithOperations bool
 

@@ -1,0 +1,153 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/porticoapi/portico/portal"
+)
+
+// Apply writes cs in one transaction, in the order that lets later parts
+// refer to earlier ones (products to APIs, subscriptions to users and
+// products), then the deletions. Any error rolls back all of it, the
+// version included. An empty change set writes nothing.
+func (s *Store) Apply(ctx context.Context, cs *portal.ChangeSet) error {
+	if cs == nil || cs.Empty() {
+		return nil
+	}
+	return s.change(ctx, func(tx *sql.Tx) error {
+		if cs.Settings != nil {
+			if err := cs.Settings.Validate(); err != nil {
+				return err
+			}
+			if err := saveSettings(ctx, tx, cs.Settings); err != nil {
+				return err
+			}
+		}
+		for _, u := range cs.Users {
+			if err := s.upsertUser(ctx, tx, u); err != nil {
+				return err
+			}
+		}
+		for _, a := range cs.APIs {
+			if err := s.upsertAPI(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+		for _, p := range cs.Products {
+			if err := s.upsertProduct(ctx, tx, p); err != nil {
+				return err
+			}
+		}
+		for _, sub := range cs.Subscriptions {
+			if err := s.upsertSubscription(ctx, tx, sub); err != nil {
+				return err
+			}
+		}
+		for _, name := range cs.DeleteSubscriptions {
+			if err := deleteSubscription(ctx, tx, "name = ?", name, "Subscription "+name+" not found."); err != nil {
+				return err
+			}
+		}
+		for _, name := range cs.DeleteProducts {
+			if err := deleteProduct(ctx, tx, name); err != nil {
+				return err
+			}
+		}
+		for _, name := range cs.DeleteAPIs {
+			if err := deleteAPI(ctx, tx, name); err != nil {
+				return err
+			}
+		}
+		for _, email := range cs.DeleteUsers {
+			email = portal.NormalizeEmail(email)
+			if err := deleteUser(ctx, tx, "email = ?", email); err != nil {
+				if portal.ErrorCode(err) == portal.ENOTFOUND {
+					return notFound("User %s not found.", email)
+				}
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// upsertUser matches u by email. An empty PasswordHash keeps the stored one.
+func (s *Store) upsertUser(ctx context.Context, tx *sql.Tx, u *portal.User) error {
+	if err := u.Validate(); err != nil {
+		// The user's own messages ("Name required.") are written for a form
+		// beside the field; a change set needs to say which user.
+		return portal.Errorf(portal.ErrorCode(err), "User %s: %s", u.Email, portal.ErrorMessage(err))
+	}
+	stored, err := findUser(ctx, tx, "email = ?", u.Email)
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return s.insertUser(ctx, tx, u)
+	} else if err != nil {
+		return err
+	}
+	u.ID, u.CreatedAt = stored.ID, stored.CreatedAt
+	if u.PasswordHash == "" {
+		u.PasswordHash = stored.PasswordHash
+	}
+	return s.updateUser(ctx, tx, u)
+}
+
+// upsertAPI matches a by name. Nil Operations keep the stored ones, a nil
+// SpecDocument the stored document.
+func (s *Store) upsertAPI(ctx context.Context, tx *sql.Tx, a *portal.API) error {
+	a.Normalize()
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	id, err := apiID(ctx, tx, a.Name)
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return s.insertAPI(ctx, tx, a)
+	} else if err != nil {
+		return err
+	}
+	return s.updateAPI(ctx, tx, id, a)
+}
+
+// upsertProduct matches p by name and keeps its subscriptions.
+func (s *Store) upsertProduct(ctx context.Context, tx *sql.Tx, p *portal.Product) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	id, err := productID(ctx, tx, p.Name)
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return s.insertProduct(ctx, tx, p)
+	} else if err != nil {
+		return err
+	}
+	return s.updateProduct(ctx, tx, id, p)
+}
+
+// upsertSubscription matches sub by name; its owner is OwnerEmail (empty:
+// none). Empty keys keep the stored keys, or are generated for a new
+// subscription.
+func (s *Store) upsertSubscription(ctx context.Context, tx *sql.Tx, sub *portal.Subscription) error {
+	sub.OwnerID = 0
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM subscriptions WHERE name = ?`, sub.Name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.insertSubscription(ctx, tx, sub)
+	} else if err != nil {
+		return fmt.Errorf("find subscription: %w", err)
+	}
+	if err := sub.Validate(); err != nil {
+		return err
+	}
+	ref, err := resolveSubscription(ctx, tx, sub)
+	if err != nil {
+		return err
+	}
+	if err := s.updateSubscription(ctx, tx, id, sub, &ref); err != nil {
+		return err
+	}
+	if err := s.setKeys(ctx, tx, id, sub, sub.PrimaryKey, sub.SecondaryKey); err != nil {
+		return err
+	}
+	return fillSubscription(ctx, tx, id, sub)
+}

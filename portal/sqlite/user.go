@@ -1,0 +1,187 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/porticoapi/portico/portal"
+)
+
+const userColumns = `id, email, name, role, state, password_hash, created_at, updated_at`
+
+func scanUser(row scanner, extra ...any) (*portal.User, error) {
+	u := &portal.User{}
+	dest := append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &u.State, &u.PasswordHash,
+		timeDest{&u.CreatedAt}, timeDest{&u.UpdatedAt}}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// FindUserByID returns ENOTFOUND if no user has this id.
+func (s *Store) FindUserByID(ctx context.Context, id int64) (*portal.User, error) {
+	var u *portal.User
+	err := s.view(ctx, func(tx *sql.Tx) (err error) {
+		u, err = findUser(ctx, tx, "id = ?", id)
+		return err
+	})
+	return u, err
+}
+
+// FindUserByEmail matches the normalized address. Returns ENOTFOUND.
+func (s *Store) FindUserByEmail(ctx context.Context, email string) (*portal.User, error) {
+	var u *portal.User
+	err := s.view(ctx, func(tx *sql.Tx) (err error) {
+		u, err = findUser(ctx, tx, "email = ?", portal.NormalizeEmail(email))
+		return err
+	})
+	return u, err
+}
+
+func findUser(ctx context.Context, tx *sql.Tx, cond string, arg any) (*portal.User, error) {
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+cond, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("User not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find user: %w", err)
+	}
+	return u, nil
+}
+
+// FindUsers returns a page of users ordered by email, and the total.
+func (s *Store) FindUsers(ctx context.Context, f portal.UserFilter) ([]*portal.User, int, error) {
+	var conds []string
+	var args []any
+	if f.Role != "" {
+		conds, args = append(conds, "role = ?"), append(args, f.Role)
+	}
+	if f.State != "" {
+		conds, args = append(conds, "state = ?"), append(args, f.State)
+	}
+	if q := searchText(f.Query); q != "" {
+		conds, args = append(conds, "(instr(email, ?) > 0 OR instr(lower(name), ?) > 0)"), append(args, q, q)
+	}
+	var users []*portal.User
+	var total int
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+`, count(*) OVER () FROM users`+
+			where(conds)+` ORDER BY email`+page(f.Offset, f.Limit), args...)
+		if err != nil {
+			return fmt.Errorf("find users: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows, &total)
+			if err != nil {
+				return fmt.Errorf("find users: %w", err)
+			}
+			users = append(users, u)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("find users: %w", err)
+		}
+		if len(users) == 0 && f.Offset > 0 {
+			return countRows(ctx, tx, &total, `SELECT count(*) FROM users`+where(conds), args)
+		}
+		return nil
+	})
+	return users, total, err
+}
+
+// countRows fills the total of a page that came back empty because its
+// offset is past the end, where count(*) OVER () has no row to ride on.
+func countRows(ctx context.Context, tx *sql.Tx, total *int, query string, args []any) error {
+	if err := tx.QueryRowContext(ctx, query, args...).Scan(total); err != nil {
+		return fmt.Errorf("count: %w", err)
+	}
+	return nil
+}
+
+// CreateUser validates u and stores it. Returns EINVALID or ECONFLICT.
+func (s *Store) CreateUser(ctx context.Context, u *portal.User) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	return s.change(ctx, func(tx *sql.Tx) error { return s.insertUser(ctx, tx, u) })
+}
+
+func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u *portal.User) error {
+	now := s.nowUTC()
+	res, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, role, state, password_hash, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, u.Email, u.Name, u.Role, u.State, u.PasswordHash, formatTime(now), formatTime(now))
+	if err != nil {
+		return conflict(ctx, tx, err, "insert user", u)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("insert user: %w", err)
+	}
+	u.ID, u.CreatedAt, u.UpdatedAt = id, now, now
+	return nil
+}
+
+// updateUser writes every field of u to the row with u.ID.
+func (s *Store) updateUser(ctx context.Context, tx *sql.Tx, u *portal.User) error {
+	u.UpdatedAt = s.nowUTC()
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, name = ?, role = ?, state = ?, password_hash = ?, updated_at = ?
+		WHERE id = ?`, u.Email, u.Name, u.Role, u.State, u.PasswordHash, formatTime(u.UpdatedAt), u.ID); err != nil {
+		return conflict(ctx, tx, err, "update user", u)
+	}
+	return nil
+}
+
+// UpdateUser changes the fields set in upd. Returns ENOTFOUND, EINVALID or
+// ECONFLICT.
+func (s *Store) UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate) (*portal.User, error) {
+	var u *portal.User
+	err := s.change(ctx, func(tx *sql.Tx) (err error) {
+		if u, err = findUser(ctx, tx, "id = ?", id); err != nil {
+			return err
+		}
+		if upd.Email != nil {
+			u.Email = *upd.Email
+		}
+		if upd.Name != nil {
+			u.Name = *upd.Name
+		}
+		if upd.Role != nil {
+			u.Role = *upd.Role
+		}
+		if upd.State != nil {
+			u.State = *upd.State
+		}
+		if upd.PasswordHash != nil {
+			u.PasswordHash = *upd.PasswordHash
+		}
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		return s.updateUser(ctx, tx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// DeleteUser removes the user; the schema's cascades remove their
+// subscriptions (with their keys) and sessions. Returns ENOTFOUND.
+func (s *Store) DeleteUser(ctx context.Context, id int64) error {
+	return s.change(ctx, func(tx *sql.Tx) error { return deleteUser(ctx, tx, "id = ?", id) })
+}
+
+func deleteUser(ctx context.Context, tx *sql.Tx, cond string, arg any) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE `+cond, arg)
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	} else if n == 0 {
+		return notFound("User not found.")
+	}
+	return nil
+}
