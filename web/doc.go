@@ -1,0 +1,26 @@
+// Package web is the portal's HTTP server: one route table, one middleware
+// chain, one error mapper, and the handlers of the public catalogue (home,
+// APIs, operations, products) and of the static files.
+//
+// Pages are templ components from web/views, built from view models that
+// the handlers fill from the store; web/components holds the data-free
+// pieces they share. Every page is rendered into a buffer first, so a
+// failed render answers with the error page and never with half a page.
+//
+// Where things go:
+//   - server.go: Config, New, the route table (routes) and the middleware
+//     chain (Handler). New routes are added in routes, grouped as marked.
+//   - middleware.go: request id, security headers, access log and metrics,
+//     panic recovery, cross-origin protection, and the seam where
+//     Config.Authenticate puts the signed-in user into the context.
+//   - errors.go: the only place that turns portal error codes into status
+//     codes and renders the error page.
+//   - layout.go: the shell around every page (title, navigation, account
+//     area) and the portal's own URLs.
+//   - one file per resource for the handlers: home.go, apis.go,
+//     products.go, static.go.
+//
+// web imports portal, observe, static, web/views and web/components. It
+// must not import gateway, a concrete store (portal/sqlite, portal/postgres)
+// or cmd; it declares the store methods it needs in Store.
+package web

@@ -1,0 +1,111 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/porticoapi/portico/portal"
+	"github.com/porticoapi/portico/web/components"
+)
+
+// Sections of the main navigation; a page names the one it belongs to.
+const (
+	sectionHome     = "home"
+	sectionAPIs     = "apis"
+	sectionProducts = "products"
+)
+
+// mainNav is the main navigation. A new top-level section adds its entry
+// here; per-user links (profile, administration) go in accountMenu.
+func mainNav(section string) []components.NavItem {
+	return []components.NavItem{
+		{Label: "Home", URL: "/", Current: section == sectionHome},
+		{Label: "APIs", URL: catalogueURL("", "", 1), Current: section == sectionAPIs},
+		{Label: "Products", URL: "/products", Current: section == sectionProducts},
+	}
+}
+
+// accountMenu is the header's account area: sign-in and sign-up links for
+// an anonymous visitor, or the user's name, links and sign-out button.
+// The routes it links to are the identity and administration pages of
+// CONTRACT.md section 4.
+func accountMenu(r *http.Request, u *portal.User, settings *portal.Settings) components.Account {
+	if u == nil {
+		a := components.Account{SignInURL: signInURL(r)}
+		if settings.BasicAuth.SignUp {
+			a.SignUpURL = "/signup"
+		}
+		return a
+	}
+	name := u.Name
+	if name == "" {
+		name = u.Email
+	}
+	a := components.Account{
+		Name:       name,
+		Links:      []components.Link{{Label: "Profile", URL: "/profile"}},
+		SignOutURL: "/signout",
+	}
+	if u.IsAdmin() {
+		a.Links = append(a.Links, components.Link{Label: "Administration", URL: "/admin/"})
+	}
+	return a
+}
+
+// shell is the layout's view model for a page titled title in section.
+func (s *Server) shell(r *http.Request, settings *portal.Settings, title, section string) components.Shell {
+	return components.Shell{
+		SiteTitle: settings.Title,
+		PageTitle: title,
+		Assets:    s.assetURLs,
+		Nav:       mainNav(section),
+		Account:   accountMenu(r, portal.UserFromContext(r.Context()), settings),
+	}
+}
+
+// visibleTo narrows f to what the visitor may see: the signed-in user's
+// view, or an anonymous visitor's. A nil VisibleTo alone would not filter
+// at all and show unpublished APIs to everyone.
+func visibleTo(r *http.Request, f portal.APIFilter) portal.APIFilter {
+	f.VisibleTo = portal.UserFromContext(r.Context())
+	f.Anonymous = f.VisibleTo == nil
+	return f
+}
+
+// The portal's own URLs, built in one place.
+
+// signInURL leads to the sign-in page and back to the page shown.
+func signInURL(r *http.Request) string {
+	if r.URL.Path == "/" || r.URL.Path == "/signin" {
+		return "/signin"
+	}
+	return "/signin?next=" + url.QueryEscape(r.URL.RequestURI())
+}
+
+func catalogueURL(query, tag string, page int) string {
+	v := url.Values{}
+	if query != "" {
+		v.Set("q", query)
+	}
+	if tag != "" {
+		v.Set("tag", tag)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return "/apis"
+	}
+	return "/apis?" + v.Encode()
+}
+
+func apiURL(name string) string { return "/apis/" + url.PathEscape(name) }
+
+func apiSpecURL(name string) string { return apiURL(name) + "/openapi" }
+
+func operationURL(api, operation string) string {
+	return apiURL(api) + "/operations/" + url.PathEscape(operation)
+}
+
+func productURL(name string) string { return "/products/" + url.PathEscape(name) }

@@ -1,0 +1,214 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/porticoapi/portico/observe"
+	"github.com/porticoapi/portico/portal"
+	"github.com/porticoapi/portico/static"
+	"github.com/porticoapi/portico/web/components"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Store is what the portal's pages read. portal.Store implements it.
+type Store interface {
+	FindSettings(ctx context.Context) (*portal.Settings, error)
+	FindAPIs(ctx context.Context, filter portal.APIFilter) ([]*portal.API, int, error)
+	FindAPIByName(ctx context.Context, name string) (*portal.API, error)
+	FindAPISpec(ctx context.Context, name string) ([]byte, portal.SpecInfo, error)
+	FindProducts(ctx context.Context, filter portal.ProductFilter) ([]*portal.Product, int, error)
+	FindProductByName(ctx context.Context, name string) (*portal.Product, error)
+}
+
+// Config is what the portal's web server needs.
+type Config struct {
+	Store  Store
+	Logger *slog.Logger // nil: discard
+	// Registerer receives the portal's metrics. /metrics serves Gatherer,
+	// or the Registerer itself when it is also a Gatherer (as a
+	// *prometheus.Registry is). Nil: a registry of the server's own.
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+	// Ready reports whether the store is reachable and migrated (GET
+	// /readyz). Nil: always ready.
+	Ready func(ctx context.Context) error
+	// GatewayURL is the gateway's external URL, shown to developers as the
+	// base of every API's address.
+	GatewayURL string
+	// PublicURL is the portal's external URL. Its origin is trusted for
+	// unsafe methods even when a proxy rewrites the Host header.
+	PublicURL string
+	// Authenticate is the identity seam: a middleware that puts the
+	// signed-in user, if any, into the request's context with
+	// portal.NewContextWithUser. It runs after cross-origin protection and
+	// before the routes. Nil: every visitor is anonymous.
+	Authenticate func(http.Handler) http.Handler
+}
+
+// Server is the portal's web server.
+type Server struct {
+	store        Store
+	logger       *slog.Logger
+	ready        func(ctx context.Context) error
+	gatherer     prometheus.Gatherer
+	metrics      *metrics
+	gatewayURL   string // without a trailing slash
+	publicURL    *url.URL
+	assets       *static.Assets
+	assetURLs    components.Assets
+	authenticate func(http.Handler) http.Handler
+	handler      http.Handler
+}
+
+// New checks c and builds the server with its route table.
+func New(c Config) (*Server, error) {
+	if c.Store == nil {
+		return nil, errors.New("web: Store required")
+	}
+	gw, err := parseBaseURL(c.GatewayURL)
+	if err != nil {
+		return nil, fmt.Errorf("web: gateway URL: %w", err)
+	}
+	s := &Server{
+		store:        c.Store,
+		logger:       c.Logger,
+		ready:        c.Ready,
+		gatherer:     c.Gatherer,
+		gatewayURL:   strings.TrimRight(gw.String(), "/"),
+		authenticate: c.Authenticate,
+	}
+	if c.PublicURL != "" {
+		if s.publicURL, err = parseBaseURL(c.PublicURL); err != nil {
+			return nil, fmt.Errorf("web: public URL: %w", err)
+		}
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.ready == nil {
+		s.ready = func(context.Context) error { return nil }
+	}
+	if s.authenticate == nil {
+		s.authenticate = func(next http.Handler) http.Handler { return next }
+	}
+	reg := c.Registerer
+	if reg == nil {
+		r := prometheus.NewRegistry()
+		reg, s.gatherer = r, r
+	}
+	if s.gatherer == nil {
+		g, ok := reg.(prometheus.Gatherer)
+		if !ok {
+			return nil, errors.New("web: Gatherer required when Registerer is not a prometheus.Gatherer")
+		}
+		s.gatherer = g
+	}
+	if s.metrics, err = newMetrics(reg); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if s.assets, err = static.New(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if s.assetURLs, err = s.layoutAssets(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.handler, err = s.buildHandler()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	return s, nil
+}
+
+// Handler returns the server's handler: the middleware chain around the
+// route table.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// routes is the portal's one route table. Patterns use the method and
+// wildcard syntax of http.ServeMux; the matched pattern is also the route
+// label of the metrics, so keep wildcards in patterns rather than parsing
+// paths in handlers.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+
+	// The public catalogue. What a visitor sees depends on who they are
+	// (portal.UserFromContext): the store hides APIs and products that
+	// are not published from everyone but administrators.
+	mux.HandleFunc("GET /{$}", s.handleHome)
+	mux.HandleFunc("GET /apis", s.handleAPIs)
+	mux.HandleFunc("GET /apis/{api}", s.handleAPI)
+	mux.HandleFunc("GET /apis/{api}/openapi", s.handleAPISpec)
+	mux.HandleFunc("GET /apis/{api}/operations/{operation}", s.handleOperation)
+	mux.HandleFunc("GET /products", s.handleProducts)
+	mux.HandleFunc("GET /products/{product}", s.handleProduct)
+
+	// Identity goes here: GET and POST /signin, GET /signin/{idp} and
+	// /signin/{idp}/callback, POST /signout, /signup, /confirm/...,
+	// /reset-password, GET /profile, POST /subscriptions/... (CONTRACT.md
+	// section 4). Pages that need a user wrap their handler in the auth
+	// package's RequireUser.
+	//
+	// Administration goes here too, every route under /admin/ wrapped in
+	// RequireAdmin, for example:
+	//	mux.Handle("GET /admin/{$}", requireAdmin(http.HandlerFunc(s.handleAdminHome)))
+
+	// Files and the endpoints every listener serves.
+	mux.HandleFunc("GET "+staticPrefix+"{hash}/{file...}", s.handleStatic)
+	observe.Endpoints{Ready: s.ready, Gatherer: s.gatherer, Logger: s.logger}.Register(mux)
+
+	// Everything else, whatever the method, is the HTML 404 page.
+	mux.HandleFunc("/", s.handleNotFound)
+	return mux
+}
+
+// buildHandler wraps the route table in the middleware chain. The first
+// middleware listed is the outermost:
+//
+//   - requestID first, so that every response and every log line below
+//     carries the id;
+//   - securityHeaders before anything can answer, so that error pages,
+//     static files and recovered panics carry them too;
+//   - logRequests (access log and metrics) outside recoverPanics, so that a
+//     panic is logged and counted as the 500 it becomes;
+//   - crossOrigin refuses cross-site unsafe requests before any session
+//     is looked at;
+//   - authenticate, the identity seam, last: only requests that passed
+//     the checks above reach the store to load a session.
+func (s *Server) buildHandler() (http.Handler, error) {
+	mux := s.routes()
+	crossOrigin, err := s.crossOriginProtection()
+	if err != nil {
+		return nil, err
+	}
+	return chain(mux,
+		s.requestID,
+		s.securityHeaders,
+		s.logRequests(mux),
+		s.recoverPanics,
+		crossOrigin,
+		s.authenticate,
+	), nil
+}
+
+// chain wraps h in mw, the first element outermost.
+func chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
+}
+
+// parseBaseURL accepts an absolute http or https URL without query or
+// fragment.
+func parseBaseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%q must be an absolute http or https URL", s)
+	}
+	return u, nil
+}
