@@ -68,9 +68,16 @@ func Open(ctx context.Context, c Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(c.Path), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(c.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: create database directory: %w", err)
 	}
+	// The file holds password hashes and sealed keys: create it readable by
+	// the owner only. SQLite gives the -wal and -shm files the same mode.
+	f, err := os.OpenFile(c.Path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: create database file: %w", err)
+	}
+	f.Close()
 
 	writer, err := sql.Open("sqlite", dsn(c.Path, url.Values{"_txlock": {"immediate"}}))
 	if err != nil {

@@ -134,14 +134,20 @@ func TestOpen(t *testing.T) {
 		})
 	}
 
-	t.Run("creates the directory", func(t *testing.T) {
+	t.Run("creates the directory and files private", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "data", "nested", "portico.db")
 		s := openStore(t, path, nil)
 		if err := s.Migrate(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := os.Stat(path); err != nil {
-			t.Fatal(err)
+		for _, p := range []string{path, path + "-wal", filepath.Dir(path)} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+				t.Fatalf("%s has mode %v; want no access for group and others", p, perm)
+			}
 		}
 	})
 }
