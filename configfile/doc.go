@@ -1,0 +1,28 @@
+// Package configfile is Portico's declarative config file (CONTRACT.md
+// section 3): it parses and validates a YAML file (Load), compares it with
+// a store (File.Plan), writes the difference in one transaction (Apply),
+// and writes a store back out as a file (Export). `portico apply` and
+// `portico export` and the --config setting are thin wrappers around it.
+//
+// The file describes the portal settings, APIs, products, users and
+// subscriptions; objects are matched by name (users by email) and upserted.
+// A key left out takes its default, as for a new object, with two
+// exceptions: secrets (password, primary_key, secondary_key) left out keep
+// the stored values, and an API's display_name and description left out
+// come from its OpenAPI document. Defaults: an API is served at its name
+// with the key header Ocp-Apim-Subscription-Key, the query parameter
+// subscription-key, a 30s backend timeout and subscription_required true;
+// a product is not_published, requires subscriptions and no approval; a
+// user is an active developer; a subscription is active. The portal
+// section, when present, sets every setting, absent ones to the defaults of
+// a new store.
+//
+// Pruning deletes only within the sections present in the file, so a file
+// with only apis never deletes users. Every problem is reported with its
+// file, line and key, and nothing is written unless the whole file is
+// valid. Secrets never appear in errors, diffs or exports.
+//
+// It imports portal, auth (password hashing), openapi and the YAML
+// library. It must not import web, gateway or a concrete store
+// (portal/sqlite, portal/postgres); its tests use the SQLite store.
+package configfile
