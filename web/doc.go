@@ -1,6 +1,7 @@
 // Package web is the portal's HTTP server: one route table, one middleware
 // chain, one error mapper, and the handlers of the public catalogue (home,
-// APIs, operations, products) and of the static files.
+// APIs, operations, products), of password sign-in and sign-out, of the
+// administration pages (/admin/...) and of the static files.
 //
 // Pages are templ components from web/views, built from view models that
 // the handlers fill from the store; web/components holds the data-free
@@ -11,16 +12,22 @@
 //   - server.go: Config, New, the route table (routes) and the middleware
 //     chain (Handler). New routes are added in routes, grouped as marked.
 //   - middleware.go: request id, security headers, access log and metrics,
-//     panic recovery, cross-origin protection, and the seam where
-//     Config.Authenticate puts the signed-in user into the context.
+//     panic recovery, cross-origin protection; Config.Auth's Authenticate
+//     then puts the signed-in user into the context.
 //   - errors.go: the only place that turns portal error codes into status
 //     codes and renders the error page.
 //   - layout.go: the shell around every page (title, navigation, account
 //     area) and the portal's own URLs.
 //   - one file per resource for the handlers: home.go, apis.go,
-//     products.go, static.go.
+//     products.go, static.go, signin.go; the administration in admin.go
+//     (AdminStore, dashboard, users, shared helpers) and admin_apis.go,
+//     admin_products.go, admin_subscriptions.go. Every admin form POSTs and
+//     redirects with 303 on success, leaving a one-time notice in the
+//     session; a refused value re-renders the form with the message
+//     (formError) and writes nothing.
 //
-// web imports portal, observe, static, web/views and web/components. It
-// must not import gateway, a concrete store (portal/sqlite, portal/postgres)
-// or cmd; it declares the store methods it needs in Store.
+// web imports portal, auth, openapi, observe, static, web/views and
+// web/components. It must not import gateway, a concrete store
+// (portal/sqlite, portal/postgres) or cmd; it declares the store methods it
+// needs in Store and AdminStore.
 package web

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 
+	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/portal"
 	"github.com/porticoapi/portico/web/components"
 	"github.com/porticoapi/portico/web/views"
@@ -32,13 +34,27 @@ func statusFor(code string) int {
 	return http.StatusInternalServerError
 }
 
-// error answers a failed request: it logs err once, then sends a visitor
-// who must sign in to the sign-in page, and anyone else the error page
-// with the status of err's code. Only a *portal.Error's message reaches the
-// visitor; any other error shows a constant text.
-func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
-	code := portal.ErrorCode(err)
-	status := statusFor(code)
+// statusOf is the status for err: 429 for an attempt refused after too
+// many failures (auth.LimitError), otherwise the status of err's code.
+func statusOf(err error) int {
+	var limited *auth.LimitError
+	if errors.As(err, &limited) {
+		return http.StatusTooManyRequests
+	}
+	return statusFor(portal.ErrorCode(err))
+}
+
+// setRetryAfter tells the client when a refused attempt may be repeated.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var limited *auth.LimitError
+	if errors.As(err, &limited) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(limited.RetryAfter.Seconds())))
+	}
+}
+
+// logError logs a failed request once, at debug level for the caller's
+// mistakes and at error level for ours.
+func (s *Server) logError(r *http.Request, status int, err error) {
 	level := slog.LevelDebug
 	if status >= 500 {
 		level = slog.LevelError
@@ -50,10 +66,36 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		slog.Int("status", status),
 		slog.String("error", err.Error()),
 	)
+}
+
+// formError prepares the re-rendering of a form after err: it logs err and
+// returns the status and the message to show beside the form. An internal
+// error is not the visitor's to fix: formError answers it with the error
+// page itself and returns ok false.
+func (s *Server) formError(w http.ResponseWriter, r *http.Request, err error) (status int, message string, ok bool) {
+	status = statusOf(err)
+	if status >= 500 {
+		s.error(w, r, err)
+		return 0, "", false
+	}
+	s.logError(r, status, err)
+	setRetryAfter(w, err)
+	return status, portal.ErrorMessage(err), true
+}
+
+// error answers a failed request: it logs err once, then sends a visitor
+// who must sign in to the sign-in page, and anyone else the error page
+// with the status of err's code. Only a *portal.Error's message reaches the
+// visitor; any other error shows a constant text.
+func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
+	code := portal.ErrorCode(err)
+	status := statusOf(err)
+	s.logError(r, status, err)
 	if code == portal.EUNAUTHORIZED && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		http.Redirect(w, r, signInURL(r), http.StatusSeeOther)
 		return
 	}
+	setRetryAfter(w, err)
 	message := internalErrorMessage
 	if status < 500 {
 		message = portal.ErrorMessage(err)
@@ -105,6 +147,8 @@ func errorHeading(status int, r *http.Request) (string, []components.Link) {
 		return "Page not found", []components.Link{{Label: "Browse APIs", URL: catalogueURL("", "", 1)}, home}
 	case http.StatusConflict:
 		return "That clashes with something that exists", []components.Link{home}
+	case http.StatusTooManyRequests:
+		return "Too many attempts", []components.Link{home}
 	}
 	return "Something went wrong", []components.Link{home}
 }

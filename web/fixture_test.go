@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/keyring"
 	"github.com/porticoapi/portico/portal"
 	"github.com/porticoapi/portico/portal/sqlite"
@@ -22,26 +24,45 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// testUserHeader picks the signed-in user in these tests, standing in for
-// the session middleware that the auth package will provide.
-const testUserHeader = "X-Test-User"
-
-var (
-	admin     = &portal.User{ID: 1, Email: "ada@example.com", Name: "Ada Admin", Role: portal.RoleAdmin, State: portal.UserActive}
-	developer = &portal.User{ID: 2, Email: "dev@example.com", Name: "Dee Developer", Role: portal.RoleDeveloper, State: portal.UserActive}
+// The fixture's accounts; do signs them in through POST /signin.
+const (
+	adminEmail        = "ada@example.com"
+	adminPassword     = "correct horse battery staple"
+	developerEmail    = "dev@example.com"
+	developerPassword = "tr0ub4dor&3 but longer"
 )
 
-// env is a portal web server on a real SQLite store holding the fixture.
+// env is a portal web server on a real SQLite store holding the fixture,
+// with real sessions on a clock the test moves.
 type env struct {
 	store *sqlite.Store
+	auth  *auth.Auth
 	srv   *httptest.Server
 	logs  *syncBuffer
 	reg   *prometheus.Registry
+	clock *testClock
+
+	mu      sync.Mutex
+	cookies map[string]string // "admin", "developer": a signed-in Cookie header
+}
+
+// envOptions vary the server; the zero value is the usual fixture.
+type envOptions struct {
+	publicURL string // default https://portal.example.com
+	limits    auth.SignInLimits
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, envOptions{})
+}
+
+func newEnvWith(t *testing.T, o envOptions) *env {
+	t.Helper()
 	ctx := context.Background()
+	if o.publicURL == "" {
+		o.publicURL = "https://portal.example.com"
+	}
 	keys, err := keyring.New(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -56,15 +77,29 @@ func newEnv(t *testing.T) *env {
 	}
 	seed(t, store)
 
-	e := &env{store: store, logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
+	e := &env{store: store, logs: &syncBuffer{}, reg: prometheus.NewRegistry(), clock: &testClock{t: time.Now()}, cookies: map[string]string{}}
+	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.auth, err = auth.New(auth.Config{
+		Sessions:  store,
+		Users:     store,
+		Settings:  store,
+		Keys:      keys,
+		PublicURL: o.publicURL,
+		Now:       e.clock.Now,
+		Logger:    logger,
+		Limits:    o.limits,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := web.New(web.Config{
-		Store:        store,
-		Logger:       slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Registerer:   e.reg,
-		Ready:        store.Ready,
-		GatewayURL:   "https://gateway.example.com",
-		PublicURL:    "https://portal.example.com",
-		Authenticate: fakeAuthenticate,
+		Store:      store,
+		Logger:     logger,
+		Registerer: e.reg,
+		Ready:      store.Ready,
+		GatewayURL: "https://gateway.example.com",
+		PublicURL:  o.publicURL,
+		Auth:       e.auth,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -74,38 +109,41 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-// fakeAuthenticate signs in the user named by testUserHeader.
-func fakeAuthenticate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.Header.Get(testUserHeader) {
-		case "admin":
-			r = r.WithContext(portal.NewContextWithUser(r.Context(), admin))
-		case "developer":
-			r = r.WithContext(portal.NewContextWithUser(r.Context(), developer))
-		}
-		next.ServeHTTP(w, r)
-	})
+// testClock is the sessions' clock.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 // response is what a test reads of an answer.
 type response struct {
-	status int
-	header http.Header
-	body   string
+	status  int
+	header  http.Header
+	body    string
+	cookies []*http.Cookie
 }
 
-// do sends a request; as names the signed-in user ("", "admin", "developer").
-func (e *env) do(t *testing.T, method, path, as string, header http.Header) response {
+// send sends a request as is, without following redirects.
+func (e *env) send(t *testing.T, method, path string, body io.Reader, header http.Header) response {
 	t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+path, nil)
+	req, err := http.NewRequest(method, e.srv.URL+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range header {
 		req.Header[k] = v
-	}
-	if as != "" {
-		req.Header.Set(testUserHeader, as)
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.Do(req)
@@ -117,7 +155,81 @@ func (e *env) do(t *testing.T, method, path, as string, header http.Header) resp
 	if err != nil {
 		t.Fatal(err)
 	}
-	return response{status: res.StatusCode, header: res.Header, body: string(b)}
+	return response{status: res.StatusCode, header: res.Header, body: string(b), cookies: res.Cookies()}
+}
+
+// do sends a request; as names the signed-in user ("", "admin", "developer").
+func (e *env) do(t *testing.T, method, path, as string, header http.Header) response {
+	t.Helper()
+	h := http.Header{}
+	for k, v := range header {
+		h[k] = v
+	}
+	if as != "" {
+		h.Set("Cookie", e.cookieOf(t, as))
+	}
+	return e.send(t, method, path, nil, h)
+}
+
+// cookieOf returns the Cookie header of a session of the fixture's admin or
+// developer, signing in once per env.
+func (e *env) cookieOf(t *testing.T, as string) string {
+	t.Helper()
+	e.mu.Lock()
+	c, ok := e.cookies[as]
+	e.mu.Unlock()
+	if ok {
+		return c
+	}
+	var email, password string
+	switch as {
+	case "admin":
+		email, password = adminEmail, adminPassword
+	case "developer":
+		email, password = developerEmail, developerPassword
+	default:
+		t.Fatalf("no fixture user %q", as)
+	}
+	c = e.signIn(t, email, password, "")
+	e.mu.Lock()
+	e.cookies[as] = c
+	e.mu.Unlock()
+	return c
+}
+
+// signIn signs in with POST /signin, sending cookie (a Cookie header, or
+// ""), and returns the Cookie header of the new session.
+func (e *env) signIn(t *testing.T, email, password, cookie string) string {
+	t.Helper()
+	r := e.postForm(t, "/signin", cookie, url.Values{"email": {email}, "password": {password}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("sign in as %s = %d, want 303\n%s", email, r.status, r.body)
+	}
+	c := sessionCookie(r)
+	if c == nil {
+		t.Fatalf("sign in as %s set no session cookie", email)
+	}
+	return c.Name + "=" + c.Value
+}
+
+// postForm POSTs an urlencoded form with the Cookie header cookie.
+func (e *env) postForm(t *testing.T, path, cookie string, form url.Values) response {
+	t.Helper()
+	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	if cookie != "" {
+		h.Set("Cookie", cookie)
+	}
+	return e.send(t, http.MethodPost, path, strings.NewReader(form.Encode()), h)
+}
+
+// sessionCookie returns the session cookie r sets, or nil.
+func sessionCookie(r response) *http.Cookie {
+	for _, c := range r.cookies {
+		if c.Name == auth.CookieName || c.Name == auth.SecureCookieName {
+			return c
+		}
+	}
+	return nil
 }
 
 func (e *env) get(t *testing.T, path string) response {
@@ -159,13 +271,16 @@ func resourceSchema() *portal.Schema {
 }
 
 // seed fills the store:
+//   - the administrator ada@example.com and the developer dev@example.com;
 //   - echo: key required, in the published product starter, three
 //     operations in two groups, schemas, a stored OpenAPI document;
 //   - weather: key required by the API but in the published open product
 //     free, so no key is needed; tagged forecast;
 //   - status: no subscription required and in no product;
 //   - secret: only in the unpublished product internal, so hidden from
-//     everyone but administrators.
+//     everyone but administrators;
+//   - the subscription ci-bot (id 1) of the developer to starter, waiting
+//     for approval.
 func seed(t *testing.T, s *sqlite.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -173,6 +288,21 @@ func seed(t *testing.T, s *sqlite.Store) {
 	settings.Title = "Contoso APIs"
 	if err := s.UpdateSettings(ctx, &settings); err != nil {
 		t.Fatal(err)
+	}
+	for _, u := range []struct {
+		email, name, password string
+		role                  portal.Role
+	}{
+		{adminEmail, "Ada Admin", adminPassword, portal.RoleAdmin},
+		{developerEmail, "Dee Developer", developerPassword, portal.RoleDeveloper},
+	} {
+		hash, err := auth.HashPassword(u.password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateUser(ctx, &portal.User{Email: u.email, Name: u.name, Role: u.role, State: portal.UserActive, PasswordHash: hash}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	sum := sha256.Sum256([]byte(echoSpec))
 	apis := []*portal.API{
@@ -240,6 +370,12 @@ func seed(t *testing.T, s *sqlite.Store) {
 		if err := s.CreateProduct(ctx, p); err != nil {
 			t.Fatalf("create product %s: %v", p.Name, err)
 		}
+	}
+	if err := s.CreateSubscription(ctx, &portal.Subscription{
+		Name: "ci-bot", DisplayName: "CI bot", OwnerEmail: developerEmail,
+		Scope: portal.Scope{Kind: portal.ScopeProduct, Name: "starter"}, State: portal.SubscriptionSubmitted,
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -14,22 +14,27 @@ const (
 	sectionHome     = "home"
 	sectionAPIs     = "apis"
 	sectionProducts = "products"
+	sectionAdmin    = "admin"
 )
 
 // mainNav is the main navigation. A new top-level section adds its entry
-// here; per-user links (profile, administration) go in accountMenu.
-func mainNav(section string) []components.NavItem {
-	return []components.NavItem{
+// here; administrators also get the administration section, marked
+// current on its pages. Other per-user links (profile) go in accountMenu.
+func mainNav(section string, u *portal.User) []components.NavItem {
+	nav := []components.NavItem{
 		{Label: "Home", URL: "/", Current: section == sectionHome},
 		{Label: "APIs", URL: catalogueURL("", "", 1), Current: section == sectionAPIs},
 		{Label: "Products", URL: "/products", Current: section == sectionProducts},
 	}
+	if u.IsAdmin() {
+		nav = append(nav, components.NavItem{Label: "Administration", URL: adminURL, Current: section == sectionAdmin})
+	}
+	return nav
 }
 
 // accountMenu is the header's account area: sign-in and sign-up links for
 // an anonymous visitor, or the user's name, links and sign-out button.
-// The routes it links to are the identity and administration pages of
-// CONTRACT.md section 4.
+// The routes it links to are the identity pages of CONTRACT.md section 4.
 func accountMenu(r *http.Request, u *portal.User, settings *portal.Settings) components.Account {
 	if u == nil {
 		a := components.Account{SignInURL: signInURL(r)}
@@ -42,25 +47,22 @@ func accountMenu(r *http.Request, u *portal.User, settings *portal.Settings) com
 	if name == "" {
 		name = u.Email
 	}
-	a := components.Account{
+	return components.Account{
 		Name:       name,
 		Links:      []components.Link{{Label: "Profile", URL: "/profile"}},
 		SignOutURL: "/signout",
 	}
-	if u.IsAdmin() {
-		a.Links = append(a.Links, components.Link{Label: "Administration", URL: "/admin/"})
-	}
-	return a
 }
 
 // shell is the layout's view model for a page titled title in section.
 func (s *Server) shell(r *http.Request, settings *portal.Settings, title, section string) components.Shell {
+	u := portal.UserFromContext(r.Context())
 	return components.Shell{
 		SiteTitle: settings.Title,
 		PageTitle: title,
 		Assets:    s.assetURLs,
-		Nav:       mainNav(section),
-		Account:   accountMenu(r, portal.UserFromContext(r.Context()), settings),
+		Nav:       mainNav(section, u),
+		Account:   accountMenu(r, u, settings),
 	}
 }
 

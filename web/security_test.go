@@ -15,6 +15,9 @@ var allPages = []string{
 	"/", "/apis", "/apis?q=echo&tag=resources", "/apis?q=zzz", "/apis/echo", "/apis/weather", "/apis/status",
 	"/apis/echo/operations/get-resource", "/apis/echo/operations/create-resource", "/apis/echo/operations/ping",
 	"/products", "/products/starter", "/products/free", "/nope", "/apis/nope",
+	"/signin", "/admin/", "/admin/apis", "/admin/apis/new", "/admin/apis/echo/edit", "/admin/apis/echo/delete",
+	"/admin/products", "/admin/products/new", "/admin/products/starter/edit", "/admin/products/starter/delete",
+	"/admin/subscriptions", "/admin/subscriptions/new", "/admin/subscriptions/1", "/admin/users",
 }
 
 func TestSecurityHeaders(t *testing.T) {

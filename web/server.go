@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/observe"
 	"github.com/porticoapi/portico/portal"
 	"github.com/porticoapi/portico/static"
@@ -16,7 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Store is what the portal's pages read. portal.Store implements it.
+// Store is what the portal's pages read, and the administration pages
+// (AdminStore) change. portal.Store implements it.
 type Store interface {
 	FindSettings(ctx context.Context) (*portal.Settings, error)
 	FindAPIs(ctx context.Context, filter portal.APIFilter) ([]*portal.API, int, error)
@@ -24,6 +26,8 @@ type Store interface {
 	FindAPISpec(ctx context.Context, name string) ([]byte, portal.SpecInfo, error)
 	FindProducts(ctx context.Context, filter portal.ProductFilter) ([]*portal.Product, int, error)
 	FindProductByName(ctx context.Context, name string) (*portal.Product, error)
+
+	AdminStore
 }
 
 // Config is what the portal's web server needs.
@@ -44,11 +48,11 @@ type Config struct {
 	// PublicURL is the portal's external URL. Its origin is trusted for
 	// unsafe methods even when a proxy rewrites the Host header.
 	PublicURL string
-	// Authenticate is the identity seam: a middleware that puts the
-	// signed-in user, if any, into the request's context with
-	// portal.NewContextWithUser. It runs after cross-origin protection and
-	// before the routes. Nil: every visitor is anonymous.
-	Authenticate func(http.Handler) http.Handler
+	// Auth recognizes signed-in users (its Authenticate middleware runs
+	// after cross-origin protection and before the routes) and serves
+	// password sign-in and sign-out. Nil: every visitor is anonymous and
+	// sign-in is unavailable.
+	Auth *auth.Auth
 }
 
 // Server is the portal's web server.
@@ -62,6 +66,7 @@ type Server struct {
 	publicURL    *url.URL
 	assets       *static.Assets
 	assetURLs    components.Assets
+	auth         *auth.Auth // nil: no sign-in
 	authenticate func(http.Handler) http.Handler
 	handler      http.Handler
 }
@@ -76,12 +81,12 @@ func New(c Config) (*Server, error) {
 		return nil, fmt.Errorf("web: gateway URL: %w", err)
 	}
 	s := &Server{
-		store:        c.Store,
-		logger:       c.Logger,
-		ready:        c.Ready,
-		gatherer:     c.Gatherer,
-		gatewayURL:   strings.TrimRight(gw.String(), "/"),
-		authenticate: c.Authenticate,
+		store:      c.Store,
+		logger:     c.Logger,
+		ready:      c.Ready,
+		gatherer:   c.Gatherer,
+		gatewayURL: strings.TrimRight(gw.String(), "/"),
+		auth:       c.Auth,
 	}
 	if c.PublicURL != "" {
 		if s.publicURL, err = parseBaseURL(c.PublicURL); err != nil {
@@ -94,8 +99,9 @@ func New(c Config) (*Server, error) {
 	if s.ready == nil {
 		s.ready = func(context.Context) error { return nil }
 	}
-	if s.authenticate == nil {
-		s.authenticate = func(next http.Handler) http.Handler { return next }
+	s.authenticate = func(next http.Handler) http.Handler { return next }
+	if s.auth != nil {
+		s.authenticate = s.auth.Authenticate
 	}
 	reg := c.Registerer
 	if reg == nil {
@@ -147,15 +153,46 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /products", s.handleProducts)
 	mux.HandleFunc("GET /products/{product}", s.handleProduct)
 
-	// Identity goes here: GET and POST /signin, GET /signin/{idp} and
-	// /signin/{idp}/callback, POST /signout, /signup, /confirm/...,
-	// /reset-password, GET /profile, POST /subscriptions/... (CONTRACT.md
-	// section 4). Pages that need a user wrap their handler in the auth
-	// package's RequireUser.
-	//
-	// Administration goes here too, every route under /admin/ wrapped in
-	// RequireAdmin, for example:
-	//	mux.Handle("GET /admin/{$}", requireAdmin(http.HandlerFunc(s.handleAdminHome)))
+	// Identity: sign-in with a password, sign-out (signin.go). Still to
+	// come here: GET /signin/{idp} and /signin/{idp}/callback, /signup,
+	// /confirm/..., /reset-password, GET /profile, POST /subscriptions/...
+	// (CONTRACT.md section 4). Pages that need a user wrap their handler
+	// in auth.RequireUser(s.error).
+	mux.HandleFunc("GET /signin", s.handleSignInPage)
+	mux.HandleFunc("POST /signin", s.handleSignIn)
+	mux.HandleFunc("POST /signout", s.handleSignOut)
+
+	// Administration: every route under /admin/ passes RequireAdmin,
+	// unknown paths included, so that nothing there answers anyone else.
+	admin := func(h http.HandlerFunc) http.Handler { return auth.RequireAdmin(s.error)(h) }
+	mux.Handle("GET /admin", http.RedirectHandler(adminURL, http.StatusMovedPermanently))
+	mux.Handle("/admin/", admin(s.handleNotFound))
+	mux.Handle("GET /admin/{$}", admin(s.handleAdminHome))
+
+	mux.Handle("GET /admin/apis", admin(s.handleAdminAPIs))
+	mux.Handle("GET /admin/apis/new", admin(s.handleAdminNewAPI))
+	mux.Handle("POST /admin/apis", admin(s.handleAdminCreateAPI))
+	mux.Handle("GET /admin/apis/{api}/edit", admin(s.handleAdminEditAPI))
+	mux.Handle("POST /admin/apis/{api}/edit", admin(s.handleAdminUpdateAPI))
+	mux.Handle("GET /admin/apis/{api}/delete", admin(s.handleAdminConfirmDeleteAPI))
+	mux.Handle("POST /admin/apis/{api}/delete", admin(s.handleAdminDeleteAPI))
+
+	mux.Handle("GET /admin/products", admin(s.handleAdminProducts))
+	mux.Handle("GET /admin/products/new", admin(s.handleAdminNewProduct))
+	mux.Handle("POST /admin/products", admin(s.handleAdminCreateProduct))
+	mux.Handle("GET /admin/products/{product}/edit", admin(s.handleAdminEditProduct))
+	mux.Handle("POST /admin/products/{product}/edit", admin(s.handleAdminUpdateProduct))
+	mux.Handle("GET /admin/products/{product}/delete", admin(s.handleAdminConfirmDeleteProduct))
+	mux.Handle("POST /admin/products/{product}/delete", admin(s.handleAdminDeleteProduct))
+
+	mux.Handle("GET /admin/subscriptions", admin(s.handleAdminSubscriptions))
+	mux.Handle("GET /admin/subscriptions/new", admin(s.handleAdminNewSubscription))
+	mux.Handle("POST /admin/subscriptions", admin(s.handleAdminCreateSubscription))
+	mux.Handle("GET /admin/subscriptions/{id}", admin(s.handleAdminSubscription))
+	mux.Handle("POST /admin/subscriptions/{id}/regenerate/{key}", admin(s.handleAdminRegenerateKey))
+	mux.Handle("POST /admin/subscriptions/{id}/{action}", admin(s.handleAdminSubscriptionAction))
+
+	mux.Handle("GET /admin/users", admin(s.handleAdminUsers))
 
 	// Files and the endpoints every listener serves.
 	mux.HandleFunc("GET "+staticPrefix+"{hash}/{file...}", s.handleStatic)

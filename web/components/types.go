@@ -61,6 +61,7 @@ const (
 	ButtonPrimary   ButtonStyle = "primary"
 	ButtonSecondary ButtonStyle = "secondary"
 	ButtonQuiet     ButtonStyle = "quiet"
+	ButtonDanger    ButtonStyle = "danger" // deletes or refuses something
 )
 
 func (b ButtonStyle) class() string { return "button button-" + string(b) }

@@ -1,0 +1,283 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+	"github.com/porticoapi/portico/portal"
+)
+
+// Cookie names. The __Host- prefix makes the browser refuse the cookie
+// unless it is Secure, has Path=/ and no Domain, so that neither a
+// sibling subdomain nor a plain-http page can plant or overwrite it.
+const (
+	CookieName       = "portico"
+	SecureCookieName = "__Host-portico"
+)
+
+// tokenBytes is the size of a session token: 256 bits from crypto/rand.
+const tokenBytes = 32
+
+// maxSessionData bounds the encoded values of one session row.
+const maxSessionData = 64 << 10
+
+// userIDKey holds the signed-in user's id in a session's values.
+const userIDKey = "user_id"
+
+// metaKey holds a session's stored times in its values. Its type is
+// unexported, so no other package can reach it, and Save never encodes it.
+type metaKey struct{}
+
+type sessionMeta struct {
+	createdAt time.Time
+	expiresAt time.Time              // as last saved
+	timeouts  portal.SessionSettings // the settings when loaded or saved
+}
+
+// SessionStore is a gorilla/sessions Store that keeps sessions server-side
+// in a portal.SessionService:
+//
+//   - the cookie holds only a random 256-bit token, base64url-encoded;
+//   - the stored row's id (and the gorilla Session.ID) is the hex SHA-256
+//     of the token, so a copy of the database yields no cookie;
+//   - the values are gob-encoded, encrypted and authenticated with
+//     securecookie under the row's id, so the data of one row read into
+//     another, or a user id edited in the database, does not decode.
+//
+// Values must have string keys and values of gob's built-in types (string,
+// int64, bool, []string, ...). A session expires after the idle timeout
+// without a save, and at the latest after the absolute timeout counted
+// from its creation (portal.Settings.Session).
+type SessionStore struct {
+	sessions portal.SessionService
+	settings SettingsFinder
+	codec    *securecookie.SecureCookie
+	secure   bool
+	now      func() time.Time
+}
+
+var _ sessions.Store = (*SessionStore)(nil)
+
+// newSessionStore builds the store; the caller has checked its arguments.
+func newSessionStore(ss portal.SessionService, settings SettingsFinder, hashKey, blockKey []byte, secure bool, now func() time.Time) *SessionStore {
+	codec := securecookie.New(hashKey, blockKey)
+	// Expiry is the row's business (FindSession), not the codec's; the
+	// length cap keeps a runaway value from bloating the table.
+	codec.MaxAge(0)
+	codec.MaxLength(maxSessionData)
+	return &SessionStore{sessions: ss, settings: settings, codec: codec, secure: secure, now: now}
+}
+
+// Get returns the session of the request, loading it once per request
+// through gorilla's registry.
+func (st *SessionStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return sessions.GetRegistry(r).Get(st, name)
+}
+
+// New loads the session named by the request's cookie, or returns a new,
+// empty session (IsNew) when there is no cookie or it names no live
+// session. An error is returned only when the store cannot be read; the
+// session returned with it is empty.
+func (st *SessionStore) New(r *http.Request, name string) (*sessions.Session, error) {
+	sess := sessions.NewSession(st, name)
+	opts := st.options()
+	sess.Options = &opts
+	sess.IsNew = true
+	c, err := r.Cookie(name)
+	if err != nil {
+		return sess, nil
+	}
+	token, ok := parseToken(c.Value)
+	if !ok {
+		return sess, nil
+	}
+	ctx := r.Context()
+	now := st.now()
+	row, err := st.sessions.FindSession(ctx, tokenID(token), now)
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return sess, nil
+	} else if err != nil {
+		return sess, fmt.Errorf("find session: %w", err)
+	}
+	settings, err := st.settings.FindSettings(ctx)
+	if err != nil {
+		return sess, fmt.Errorf("find settings: %w", err)
+	}
+	// The row's ExpiresAt was computed with the settings of its last save;
+	// a shortened absolute timeout applies at once.
+	if !now.Before(row.CreatedAt.Add(settings.Session.AbsoluteTimeout)) {
+		if err := st.sessions.DeleteSession(ctx, row.ID); err != nil {
+			return sess, fmt.Errorf("delete expired session: %w", err)
+		}
+		return sess, nil
+	}
+	values := make(map[any]any)
+	if err := st.codec.Decode(row.ID, string(row.Data), &values); err != nil {
+		return sess, nil // not written by this store under this secret: no session
+	}
+	if uid, _ := values[userIDKey].(int64); uid != row.UserID {
+		return sess, nil
+	}
+	values[metaKey{}] = sessionMeta{createdAt: row.CreatedAt, expiresAt: row.ExpiresAt, timeouts: settings.Session}
+	sess.ID = row.ID
+	sess.Values = values
+	sess.IsNew = false
+	return sess, nil
+}
+
+// Save writes the session and, for a session without a row yet, sets the
+// cookie with a new token. A session whose Options.MaxAge is negative is
+// deleted with its cookie, as gorilla's stores do.
+func (st *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	ctx := r.Context()
+	if sess.Options != nil && sess.Options.MaxAge < 0 {
+		return st.destroy(ctx, w, sess)
+	}
+	settings, err := st.settings.FindSettings(ctx)
+	if err != nil {
+		return fmt.Errorf("find settings: %w", err)
+	}
+	now := st.now()
+	meta, _ := sess.Values[metaKey{}].(sessionMeta)
+	token := ""
+	if sess.ID == "" {
+		token = newToken()
+		sess.ID = tokenID(token)
+		meta.createdAt = now
+	} else if meta.createdAt.IsZero() {
+		meta.createdAt = now // a session not loaded through New
+	}
+	meta.expiresAt = expiry(now, meta.createdAt, settings.Session)
+	meta.timeouts = settings.Session
+
+	plain := make(map[any]any, len(sess.Values))
+	for k, v := range sess.Values {
+		if _, ok := k.(metaKey); !ok {
+			plain[k] = v
+		}
+	}
+	data, err := st.codec.Encode(sess.ID, plain)
+	if err != nil {
+		return fmt.Errorf("encode session: %w", err)
+	}
+	uid, _ := sess.Values[userIDKey].(int64)
+	if err := st.sessions.SaveSession(ctx, &portal.Session{
+		ID: sess.ID, UserID: uid, Data: []byte(data), CreatedAt: meta.createdAt, ExpiresAt: meta.expiresAt,
+	}); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	sess.Values[metaKey{}] = meta
+	sess.IsNew = false
+	if token != "" {
+		http.SetCookie(w, st.cookie(sess.Name(), token, 0))
+	}
+	return nil
+}
+
+// destroy deletes the session's row and cookie and leaves sess empty, so
+// that a later Save in the same request starts a new session.
+func (st *SessionStore) destroy(ctx context.Context, w http.ResponseWriter, sess *sessions.Session) error {
+	if sess.ID != "" {
+		if err := st.sessions.DeleteSession(ctx, sess.ID); err != nil {
+			return fmt.Errorf("delete session: %w", err)
+		}
+	}
+	http.SetCookie(w, st.cookie(sess.Name(), "", -1))
+	sess.ID = ""
+	sess.Values = make(map[any]any)
+	sess.IsNew = true
+	opts := st.options()
+	sess.Options = &opts
+	return nil
+}
+
+// rotate gives sess a new identity: its row is deleted and its values
+// dropped, and the next Save writes a new row under a new token. Sign-in
+// calls it so that a token planted before sign-in (session fixation) is
+// worth nothing after.
+func (st *SessionStore) rotate(ctx context.Context, sess *sessions.Session) error {
+	if sess.ID != "" {
+		if err := st.sessions.DeleteSession(ctx, sess.ID); err != nil {
+			return fmt.Errorf("delete session: %w", err)
+		}
+	}
+	sess.ID = ""
+	sess.Values = make(map[any]any)
+	sess.IsNew = true
+	return nil
+}
+
+// slideDue reports whether sess should be saved to push its idle deadline
+// forward. Saving on every request would write on every page view; a
+// deadline moved at most once per minute (or per tenth of a short idle
+// timeout) costs a few seconds of idle time at most.
+func (st *SessionStore) slideDue(sess *sessions.Session) bool {
+	meta, ok := sess.Values[metaKey{}].(sessionMeta)
+	if !ok {
+		return false
+	}
+	step := min(time.Minute, meta.timeouts.IdleTimeout/10)
+	return expiry(st.now(), meta.createdAt, meta.timeouts).Sub(meta.expiresAt) >= step
+}
+
+func (st *SessionStore) options() sessions.Options {
+	return sessions.Options{Path: "/", HttpOnly: true, Secure: st.secure, SameSite: http.SameSiteLaxMode}
+}
+
+// cookie is the session cookie with the given value; maxAge as in
+// http.Cookie (0: until the browser closes, negative: delete).
+func (st *SessionStore) cookie(name, value string, maxAge int) *http.Cookie {
+	o := st.options()
+	o.MaxAge = maxAge
+	return sessions.NewCookie(name, value, &o)
+}
+
+// expiry is the earlier of the idle deadline from now and the absolute
+// deadline from created.
+func expiry(now, created time.Time, s portal.SessionSettings) time.Time {
+	idle := now.Add(s.IdleTimeout)
+	if abs := created.Add(s.AbsoluteTimeout); abs.Before(idle) {
+		return abs
+	}
+	return idle
+}
+
+func newToken() string {
+	b := make([]byte, tokenBytes)
+	rand.Read(b) // never fails since Go 1.24
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// parseToken accepts only what newToken makes, so that arbitrary cookie
+// values never reach the store.
+func parseToken(s string) (string, bool) {
+	if len(s) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
+		return "", false
+	}
+	if _, err := base64.RawURLEncoding.DecodeString(s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// tokenID is the stored id of a session token: its hex SHA-256. A token
+// has 256 random bits, so a plain hash (rather than a slow or keyed one)
+// cannot be reversed.
+func tokenID(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// userIDOf returns the id of the user signed in to sess, or 0.
+func userIDOf(sess *sessions.Session) int64 {
+	id, _ := sess.Values[userIDKey].(int64)
+	return id
+}

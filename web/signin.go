@@ -1,0 +1,108 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/porticoapi/portico/portal"
+	"github.com/porticoapi/portico/web/views"
+)
+
+// maxSignInForm bounds the body of POST /signin: an email, a password of
+// at most auth.MaxPasswordBytes and a return path.
+const maxSignInForm = 16 << 10
+
+// errNoSignIn answers the sign-in routes of a server without Config.Auth.
+var errNoSignIn = portal.Errorf(portal.ENOTFOUND, "Signing in is not available on this portal.")
+
+// handleSignInPage shows the sign-in form. A visitor who is already
+// signed in goes on to where they were headed.
+func (s *Server) handleSignInPage(w http.ResponseWriter, r *http.Request) {
+	if s.auth == nil {
+		s.error(w, r, errNoSignIn)
+		return
+	}
+	next := safeNext(r.URL.Query().Get("next"))
+	if portal.UserFromContext(r.Context()) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.renderSignIn(w, r, http.StatusOK, "", next, "")
+}
+
+// handleSignIn checks the email and password, starts a session and
+// redirects to the page the visitor came from. A failure re-renders the
+// form with the email typed and one message.
+func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
+	if s.auth == nil {
+		s.error(w, r, errNoSignIn)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxSignInForm)
+	if err := r.ParseForm(); err != nil {
+		s.error(w, r, portal.Errorf(portal.EINVALID, "The sign-in form could not be read."))
+		return
+	}
+	email, next := r.PostForm.Get("email"), safeNext(r.PostForm.Get("next"))
+	if _, err := s.auth.SignIn(r.Context(), w, r, email, r.PostForm.Get("password")); err != nil {
+		status, message, ok := s.formError(w, r, err)
+		if ok {
+			s.renderSignIn(w, r, status, email, next, message)
+		}
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// handleSignOut ends the session and goes home.
+func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
+	if s.auth == nil {
+		s.error(w, r, errNoSignIn)
+		return
+	}
+	if err := s.auth.SignOut(w, r); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, status int, email, next, message string) {
+	settings, err := s.store.FindSettings(r.Context())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v := views.SignInView{
+		Shell:          s.shell(r, settings, "Sign in", ""),
+		Email:          strings.TrimSpace(email),
+		Next:           next,
+		Error:          message,
+		PasswordSignIn: settings.BasicAuth.SignIn,
+	}
+	if settings.BasicAuth.SignUp {
+		v.SignUpURL = "/signup"
+	}
+	s.render(w, r, status, views.SignInPage(v))
+}
+
+// safeNext returns next when it is a path on this site, and "/" for
+// anything that could lead elsewhere: absolute URLs, scheme-relative
+// "//host", "/\host" (which browsers read as "//host"), and control
+// characters that browsers strip before parsing.
+func safeNext(next string) string {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c < 0x20 || c == 0x7f {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return next
+}
