@@ -35,6 +35,10 @@ type API struct {
 	KeyHeader            string // header carrying the subscription key
 	KeyQuery             string // query parameter carrying the subscription key
 
+	// Policies are the gateway's checks beyond the key (validate_jwt,
+	// ip_filter, client_certificate, rate_limit).
+	Policies Policies
+
 	// Tags are the union of the operations' tags, in first-seen order.
 	Tags []string
 
@@ -56,6 +60,8 @@ type API struct {
 type Backend struct {
 	URL     string        // http(s) URL, or BuiltinEcho
 	Timeout time.Duration // time to wait for the response headers
+	// Auth is how the gateway authenticates to the backend; nil for none.
+	Auth *BackendAuth
 }
 
 // SpecInfo records the source of an API's OpenAPI document.
@@ -98,6 +104,12 @@ func (a *API) Normalize() {
 	if a.Operations != nil {
 		a.Tags = operationTags(a.Operations)
 	}
+	if a.Policies.ValidateJWT != nil {
+		a.Policies.ValidateJWT.Normalize()
+	}
+	if a.Backend.Auth.Empty() {
+		a.Backend.Auth = nil
+	}
 }
 
 func operationTags(ops []Operation) []string {
@@ -136,6 +148,12 @@ func (a *API) Validate() error {
 	}
 	if a.KeyQuery == "" || strings.ContainsAny(a.KeyQuery, "&=#?% +") {
 		return Errorf(EINVALID, "API %s: subscription key query parameter %q is not a valid parameter name.", a.Name, a.KeyQuery)
+	}
+	if err := a.Policies.Validate(); err != nil {
+		return Errorf(EINVALID, "API %s: %s", a.Name, ErrorMessage(err))
+	}
+	if err := a.Backend.Auth.Validate(); err != nil {
+		return Errorf(EINVALID, "API %s: %s", a.Name, ErrorMessage(err))
 	}
 	seen := make(map[string]bool, len(a.Operations))
 	for i := range a.Operations {

@@ -42,6 +42,14 @@ type RateLimit struct {
 	Period time.Duration
 }
 
+// Validate checks the bounds of a limit; a nil limit is valid (none).
+func (rl *RateLimit) Validate() error {
+	if rl != nil && (rl.Calls < 1 || rl.Period < time.Second || rl.Period > 24*time.Hour) {
+		return Errorf(EINVALID, "rate limit needs calls >= 1 and a period between 1s and 24h.")
+	}
+	return nil
+}
+
 // Title returns the display name, or the name when there is none.
 func (p *Product) Title() string {
 	if p.DisplayName != "" {
@@ -73,10 +81,8 @@ func (p *Product) Validate() error {
 	if !p.SubscriptionRequired && (p.ApprovalRequired || p.SubscriptionsLimit > 0) {
 		return Errorf(EINVALID, "Product %s: an open product (no subscription required) cannot require approval or limit subscriptions.", p.Name)
 	}
-	if rl := p.RateLimit; rl != nil {
-		if rl.Calls < 1 || rl.Period < time.Second || rl.Period > 24*time.Hour {
-			return Errorf(EINVALID, "Product %s: rate limit needs calls >= 1 and a period between 1s and 24h.", p.Name)
-		}
+	if err := p.RateLimit.Validate(); err != nil {
+		return Errorf(EINVALID, "Product %s: %s", p.Name, ErrorMessage(err))
 	}
 	seen := make(map[string]bool, len(p.APIs))
 	for _, a := range p.APIs {
