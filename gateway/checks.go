@@ -21,6 +21,10 @@ type request struct {
 	// sub is the subscription whose key the caller gave and that passed;
 	// nil for a request to an open API without a key.
 	sub *portal.Subscription
+	// detail is the safe explanation of a denial, set by the check that
+	// refuses ("aud api://orders not in [api://echo]"); it is logged and
+	// recorded, never sent. It must never hold a secret, key or token.
+	detail string
 }
 
 // checkChain returns rt's checks in the order of Contract section 5. Each

@@ -93,8 +93,8 @@ func (d *denial) write(w http.ResponseWriter, id string) {
 }
 
 // deny answers r with d, counts it and logs it at debug level. rt is nil
-// when no API matched.
-func (g *Gateway) deny(w http.ResponseWriter, r *http.Request, id string, rt *route, d *denial) {
+// when no API matched; detail is the check's safe explanation, or "".
+func (g *Gateway) deny(w http.ResponseWriter, r *http.Request, id string, rt *route, d *denial, detail string) {
 	d.write(w, id)
 	if d.count != nil {
 		d.count.Inc()
@@ -111,7 +111,7 @@ func (g *Gateway) deny(w http.ResponseWriter, r *http.Request, id string, rt *ro
 	if ctx := r.Context(); g.log.Enabled(ctx, slog.LevelDebug) {
 		// The path, never the query: a key or token may be in it.
 		g.log.LogAttrs(ctx, slog.LevelDebug, "gateway request denied",
-			slog.String("reason", d.reason), slog.Int("status", d.status),
+			slog.String("reason", d.reason), slog.String("detail", detail), slog.Int("status", d.status),
 			slog.String("request_id", id), slog.String("api", api),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path))
 	}

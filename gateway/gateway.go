@@ -227,19 +227,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep := r.URL.EscapedPath()
 	rt := g.routes.Load().match(ep)
 	if rt == nil {
-		g.deny(w, r, id, nil, &g.denials.noAPI)
+		g.deny(w, r, id, nil, &g.denials.noAPI, "")
 		g.metrics.unmatchedDuration.Observe(time.Since(start).Seconds())
 		return
 	}
 	if rt.ops != nil && !rt.ops.match(r.Method, ep[rt.prefixLen:]) {
-		g.deny(w, r, id, rt, &g.denials.noOperation)
+		g.deny(w, r, id, rt, &g.denials.noOperation, "")
 		rt.duration.Observe(time.Since(start).Seconds())
 		return
 	}
 	rq := &request{r: r, route: rt, id: id}
 	for _, c := range rt.checks {
 		if d := c(rq); d != nil {
-			g.deny(w, r, id, rt, d)
+			g.deny(w, r, id, rt, d, rq.detail)
 			rt.duration.Observe(time.Since(start).Seconds())
 			return
 		}
