@@ -1061,7 +1061,7 @@ func TestLogging(t *testing.T) {
 	for _, want := range []string{
 		`level=INFO msg="gateway routes loaded"`,
 		`level=WARN msg="API not served: invalid gateway path" api=bad`,
-		`level=DEBUG msg="gateway request denied" reason=invalid_key status=401`,
+		`level=DEBUG msg="gateway request denied" reason=invalid_key detail="" status=401`,
 		`level=WARN msg="gateway backend request failed"`,
 		`level=DEBUG msg="gateway client went away before the backend answered"`,
 	} {

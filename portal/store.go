@@ -11,6 +11,7 @@ type Store interface {
 	SubscriptionService
 	SettingsService
 	SessionService
+	DenialService
 
 	// Apply writes a whole change set in one transaction: all of it or,
 	// on any error, nothing. Errors are those of the individual services,

@@ -23,6 +23,8 @@ func RunStoreTests(t *testing.T, open func(t *testing.T) portal.Store) {
 		{"Subscriptions", subscriptionTests},
 		{"Settings", settingsTests},
 		{"Sessions", sessionTests},
+		{"Policies", policyTests},
+		{"Denials", denialTests},
 		{"Version", versionTests},
 		{"Apply", applyTests},
 	}

@@ -11,17 +11,69 @@ import (
 )
 
 const apiColumns = `a.id, a.name, a.display_name, a.description, a.version, a.path, a.backend_url, a.backend_timeout_ns,
-	a.subscription_required, a.key_header, a.key_query, a.spec_location, a.spec_format, a.spec_digest, a.created_at, a.updated_at`
+	a.subscription_required, a.key_header, a.key_query, a.spec_location, a.spec_format, a.spec_digest, a.created_at, a.updated_at,
+	a.policies, a.backend_auth`
 
-func scanAPI(row scanner, extra ...any) (*portal.API, error) {
+func (s *Store) scanAPI(row scanner, extra ...any) (*portal.API, error) {
 	a := &portal.API{}
+	var policies, auth []byte
 	dest := append([]any{&a.ID, &a.Name, &a.DisplayName, &a.Description, &a.Version, &a.Path, &a.Backend.URL,
 		(*int64)(&a.Backend.Timeout), &a.SubscriptionRequired, &a.KeyHeader, &a.KeyQuery,
-		&a.Spec.Location, &a.Spec.Format, &a.Spec.Digest, timeDest{&a.CreatedAt}, timeDest{&a.UpdatedAt}}, extra...)
+		&a.Spec.Location, &a.Spec.Format, &a.Spec.Digest, timeDest{&a.CreatedAt}, timeDest{&a.UpdatedAt},
+		&policies, &auth}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
+	if err := s.openSealed(policies, &a.Policies); err != nil {
+		return nil, fmt.Errorf("api %s policies: %w", a.Name, err)
+	}
+	if auth != nil {
+		a.Backend.Auth = &portal.BackendAuth{}
+		if err := s.openSealed(auth, a.Backend.Auth); err != nil {
+			return nil, fmt.Errorf("api %s backend auth: %w", a.Name, err)
+		}
+	}
 	return a, nil
+}
+
+// Policies and backend authentication are stored as JSON of the portal
+// types, sealed because both may hold secrets (a symmetric signing key, a
+// backend password). The JSON uses the Go field names: renaming one of
+// those fields needs a migration of the stored documents.
+
+// seal returns the sealed JSON of v, or nil (SQL NULL) when empty is true.
+func (s *Store) seal(v any, empty bool) ([]byte, error) {
+	if empty {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return s.keys.Seal(b), nil
+}
+
+// openSealed decodes what seal stored into v; NULL leaves v as it is.
+func (s *Store) openSealed(sealed []byte, v any) error {
+	if sealed == nil {
+		return nil
+	}
+	b, err := s.keys.Open(sealed)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// sealAPI returns the stored forms of a's policies and backend auth.
+func (s *Store) sealAPI(a *portal.API) (policies, auth []byte, err error) {
+	if policies, err = s.seal(&a.Policies, a.Policies.Empty()); err != nil {
+		return nil, nil, fmt.Errorf("encode api policies: %w", err)
+	}
+	if auth, err = s.seal(a.Backend.Auth, a.Backend.Auth.Empty()); err != nil {
+		return nil, nil, fmt.Errorf("encode api backend auth: %w", err)
+	}
+	return policies, auth, nil
 }
 
 // operationDetail is what the operations table keeps as JSON: the parts of
@@ -41,15 +93,15 @@ type operationDetail struct {
 func (s *Store) FindAPIByName(ctx context.Context, name string) (*portal.API, error) {
 	var a *portal.API
 	err := s.view(ctx, func(tx *sql.Tx) (err error) {
-		a, err = findAPI(ctx, tx, name)
+		a, err = s.findAPI(ctx, tx, name)
 		return err
 	})
 	return a, err
 }
 
 // findAPI loads an API with its tags and operations.
-func findAPI(ctx context.Context, tx *sql.Tx, name string) (*portal.API, error) {
-	a, err := scanAPI(tx.QueryRowContext(ctx, `SELECT `+apiColumns+` FROM apis a WHERE a.name = ?`, name))
+func (s *Store) findAPI(ctx context.Context, tx *sql.Tx, name string) (*portal.API, error) {
+	a, err := s.scanAPI(tx.QueryRowContext(ctx, `SELECT `+apiColumns+` FROM apis a WHERE a.name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("API %s not found.", name)
 	} else if err != nil {
@@ -113,7 +165,7 @@ func (s *Store) FindAPIs(ctx context.Context, f portal.APIFilter) ([]*portal.API
 		}
 		defer rows.Close()
 		for rows.Next() {
-			a, err := scanAPI(rows, &total)
+			a, err := s.scanAPI(rows, &total)
 			if err != nil {
 				return fmt.Errorf("find apis: %w", err)
 			}
@@ -244,12 +296,16 @@ func (s *Store) CreateAPI(ctx context.Context, api *portal.API) error {
 
 func (s *Store) insertAPI(ctx context.Context, tx *sql.Tx, a *portal.API) error {
 	now := s.nowUTC()
+	policies, auth, err := s.sealAPI(a)
+	if err != nil {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO apis (name, display_name, description, version, path, backend_url,
 		backend_timeout_ns, subscription_required, key_header, key_query, spec_location, spec_format, spec_digest,
-		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		created_at, updated_at, policies, backend_auth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.Name, a.DisplayName, a.Description, a.Version, a.Path, a.Backend.URL, int64(a.Backend.Timeout),
 		a.SubscriptionRequired, a.KeyHeader, a.KeyQuery, a.Spec.Location, a.Spec.Format, a.Spec.Digest,
-		formatTime(now), formatTime(now))
+		formatTime(now), formatTime(now), policies, auth)
 	if err != nil {
 		return conflict(ctx, tx, err, "insert api", a)
 	}
@@ -277,12 +333,16 @@ func (s *Store) insertAPI(ctx context.Context, tx *sql.Tx, a *portal.API) error 
 // only when a.SpecDocument is non-nil.
 func (s *Store) updateAPI(ctx context.Context, tx *sql.Tx, id int64, a *portal.API) error {
 	now := s.nowUTC()
+	policies, auth, err := s.sealAPI(a)
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE apis SET name = ?, display_name = ?, description = ?, version = ?, path = ?,
 		backend_url = ?, backend_timeout_ns = ?, subscription_required = ?, key_header = ?, key_query = ?,
-		spec_location = ?, spec_format = ?, spec_digest = ?, updated_at = ? WHERE id = ?`,
+		spec_location = ?, spec_format = ?, spec_digest = ?, updated_at = ?, policies = ?, backend_auth = ? WHERE id = ?`,
 		a.Name, a.DisplayName, a.Description, a.Version, a.Path, a.Backend.URL, int64(a.Backend.Timeout),
 		a.SubscriptionRequired, a.KeyHeader, a.KeyQuery, a.Spec.Location, a.Spec.Format, a.Spec.Digest,
-		formatTime(now), id); err != nil {
+		formatTime(now), policies, auth, id); err != nil {
 		return conflict(ctx, tx, err, "update api", a)
 	}
 	if a.Operations != nil {
@@ -364,7 +424,7 @@ func (s *Store) UpdateAPI(ctx context.Context, name string, api *portal.API) (*p
 		if err := s.updateAPI(ctx, tx, id, api); err != nil {
 			return err
 		}
-		out, err = findAPI(ctx, tx, api.Name)
+		out, err = s.findAPI(ctx, tx, api.Name)
 		return err
 	})
 	if err != nil {
