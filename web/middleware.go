@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/porticoapi/portico/observe"
@@ -215,4 +216,46 @@ func (rec *responseRecorder) statusOrOK() int {
 		return http.StatusOK
 	}
 	return rec.status
+}
+
+// anonymousAccess sends visitors who are not signed in to the sign-in page
+// when the portal's settings say anonymous_access: redirect, and brings
+// them back to the page they asked for afterwards. The pages that signing
+// in needs stay open: sign-in and sign-out, static files, and the health
+// and metrics endpoints (and, with the identity features, sign-up,
+// confirmation, password reset and the CAPTCHA). The settings are read for
+// each anonymous request, so a change applies at once on every instance.
+func (s *Server) anonymousAccess(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if portal.UserFromContext(r.Context()) != nil || openToAnonymous(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		settings, err := s.store.FindSettings(r.Context())
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		if settings.AnonymousAccess != portal.AnonymousRedirect {
+			next.ServeHTTP(w, r)
+			return
+		}
+		// The error page redirects GET and HEAD to sign-in with the
+		// return path, and answers other methods 401.
+		s.error(w, r, portal.Errorf(portal.EUNAUTHORIZED, "Sign in to continue."))
+	})
+}
+
+// openToAnonymous lists the paths a visitor must reach to sign in.
+func openToAnonymous(p string) bool {
+	switch p {
+	case "/signin", "/signout", "/signup", "/reset-password", "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	for _, prefix := range []string{staticPrefix, "/signin/", "/confirm/", "/captcha/"} {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
 }

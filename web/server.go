@@ -214,8 +214,9 @@ func (s *Server) routes() *http.ServeMux {
 //     panic is logged and counted as the 500 it becomes;
 //   - crossOrigin refuses cross-site unsafe requests before any session
 //     is looked at;
-//   - authenticate, the identity seam, last: only requests that passed
-//     the checks above reach the store to load a session.
+//   - authenticate, the identity seam: only requests that passed the
+//     checks above reach the store to load a session;
+//   - anonymousAccess last, since it needs to know who is signed in.
 func (s *Server) buildHandler() (http.Handler, error) {
 	mux := s.routes()
 	crossOrigin, err := s.crossOriginProtection()
@@ -229,6 +230,7 @@ func (s *Server) buildHandler() (http.Handler, error) {
 		s.recoverPanics,
 		crossOrigin,
 		s.authenticate,
+		s.anonymousAccess,
 	), nil
 }
 
