@@ -323,6 +323,9 @@ type APIService interface {
 	FindAPIByName(ctx context.Context, name string) (*API, error)
 	// FindAPIs returns APIs ordered by name and the total matching the filter.
 	FindAPIs(ctx context.Context, filter APIFilter) ([]*API, int, error)
+	// FindAPITags returns the distinct tags of the APIs matching the
+	// filter (its paging and WithOperations ignored), sorted without case.
+	FindAPITags(ctx context.Context, filter APIFilter) ([]string, error)
 	// FindAPISpec returns the stored OpenAPI document. Returns ENOTFOUND.
 	FindAPISpec(ctx context.Context, name string) ([]byte, SpecInfo, error)
 	// CreateAPI normalizes and validates api, then stores it with its

@@ -63,12 +63,11 @@ func (s *Server) handleAPIs(w http.ResponseWriter, r *http.Request) {
 	}
 	// The tag filter offers every tag of every visible API, whatever the
 	// current search, so that a visitor can switch tags in one step.
-	all, _, err := s.store.FindAPIs(ctx, visibleTo(r, portal.APIFilter{}))
+	tags, err := s.store.FindAPITags(ctx, visibleTo(r, portal.APIFilter{}))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	tags := collectTags(all)
 
 	v := views.CatalogueView{
 		Shell: s.shell(r, settings, "APIs", sectionAPIs),
@@ -301,25 +300,6 @@ func collectOperationTags(ops []portal.Operation) []string {
 			}
 		}
 	}
-	return tags
-}
-
-// collectTags returns the tags of apis, sorted case-insensitively.
-func collectTags(apis []*portal.API) []string {
-	var tags []string
-	for _, a := range apis {
-		for _, t := range a.Tags {
-			if !slices.Contains(tags, t) {
-				tags = append(tags, t)
-			}
-		}
-	}
-	slices.SortFunc(tags, func(a, b string) int {
-		if c := strings.Compare(strings.ToLower(a), strings.ToLower(b)); c != 0 {
-			return c
-		}
-		return strings.Compare(a, b)
-	})
 	return tags
 }
 

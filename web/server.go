@@ -21,7 +21,11 @@ import (
 // (AdminStore) change. portal.Store implements it.
 type Store interface {
 	FindSettings(ctx context.Context) (*portal.Settings, error)
+	// Version grows with every change to the store; cached pages are
+	// rendered at one version.
+	Version(ctx context.Context) (int64, error)
 	FindAPIs(ctx context.Context, filter portal.APIFilter) ([]*portal.API, int, error)
+	FindAPITags(ctx context.Context, filter portal.APIFilter) ([]string, error)
 	FindAPIByName(ctx context.Context, name string) (*portal.API, error)
 	FindAPISpec(ctx context.Context, name string) ([]byte, portal.SpecInfo, error)
 	FindProducts(ctx context.Context, filter portal.ProductFilter) ([]*portal.Product, int, error)
@@ -68,6 +72,7 @@ type Server struct {
 	assetURLs    components.Assets
 	auth         *auth.Auth // nil: no sign-in
 	authenticate func(http.Handler) http.Handler
+	pages        *pageCache
 	handler      http.Handler
 }
 
@@ -87,6 +92,7 @@ func New(c Config) (*Server, error) {
 		gatherer:   c.Gatherer,
 		gatewayURL: strings.TrimRight(gw.String(), "/"),
 		auth:       c.Auth,
+		pages:      newPageCache(c.Store.Version),
 	}
 	if c.PublicURL != "" {
 		if s.publicURL, err = parseBaseURL(c.PublicURL); err != nil {
@@ -145,13 +151,16 @@ func (s *Server) routes() *http.ServeMux {
 	// The public catalogue. What a visitor sees depends on who they are
 	// (portal.UserFromContext): the store hides APIs and products that
 	// are not published from everyone but administrators.
-	mux.HandleFunc("GET /{$}", s.handleHome)
-	mux.HandleFunc("GET /apis", s.handleAPIs)
-	mux.HandleFunc("GET /apis/{api}", s.handleAPI)
+	// Anonymous visitors' pages are served from s.pages while the store
+	// does not change (pagecache.go).
+	cached := s.pages.wrap
+	mux.Handle("GET /{$}", cached(s.handleHome))
+	mux.Handle("GET /apis", cached(s.handleAPIs))
+	mux.Handle("GET /apis/{api}", cached(s.handleAPI))
 	mux.HandleFunc("GET /apis/{api}/openapi", s.handleAPISpec)
-	mux.HandleFunc("GET /apis/{api}/operations/{operation}", s.handleOperation)
-	mux.HandleFunc("GET /products", s.handleProducts)
-	mux.HandleFunc("GET /products/{product}", s.handleProduct)
+	mux.Handle("GET /apis/{api}/operations/{operation}", cached(s.handleOperation))
+	mux.Handle("GET /products", cached(s.handleProducts))
+	mux.Handle("GET /products/{product}", cached(s.handleProduct))
 
 	// Identity: sign-in with a password, sign-out (signin.go). Still to
 	// come here: GET /signin/{idp} and /signin/{idp}/callback, /signup,

@@ -86,7 +86,10 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	applyStart := time.Now()
-	if out, err := exec.CommandContext(ctx, portico, "apply", "-f", cfg, "--db", db).CombinedOutput(); err != nil {
+	apply := exec.CommandContext(ctx, portico, "apply", "-f", cfg)
+	// The same secret as serve, or the keys would be hashed with another.
+	apply.Env, apply.Dir = append(os.Environ(), porticoEnv(db)...), dir
+	if out, err := apply.CombinedOutput(); err != nil {
 		return fmt.Errorf("portico apply: %v\n%s", err, out)
 	}
 	applyTime := time.Since(applyStart)
@@ -200,6 +203,11 @@ func (c *comparison) print(w io.Writer) {
 	verdict := "meets"
 	if median(ratios) < c.goal {
 		verdict = "MISSES"
+	}
+	for _, r := range append(c.base.results, c.subject.results...) {
+		if r.Errors > 0 {
+			verdict = "MISSES (errors: responses other than 2xx)"
+		}
 	}
 	fmt.Fprintf(w, "  throughput ratio, median of %d paired rounds: %.2f (rounds: %s); goal >= %.2f: %s\n\n",
 		len(ratios), median(ratios), formatRatios(ratios), c.goal, verdict)

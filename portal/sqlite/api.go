@@ -117,28 +117,15 @@ func (s *Store) findAPI(ctx context.Context, tx *sql.Tx, name string) (*portal.A
 	return a, nil
 }
 
-// apiID returns the id of the API named name. Returns ENOTFOUND.
-func apiID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM apis WHERE name = ?`, name).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, notFound("API %s not found.", name)
-	} else if err != nil {
-		return 0, fmt.Errorf("find api: %w", err)
-	}
-	return id, nil
-}
-
-// FindAPIs returns APIs ordered by name and the total matching the filter.
-// It runs one query for the page and one each for the page's tags and, when
-// asked, operations, however many APIs there are.
-func (s *Store) FindAPIs(ctx context.Context, f portal.APIFilter) ([]*portal.API, int, error) {
+// apiConds returns the WHERE conditions and arguments of f, shared by
+// FindAPIs and FindAPITags.
+func apiConds(f portal.APIFilter) ([]string, []any, error) {
 	var conds []string
 	var args []any
 	if len(f.Names) > 0 {
 		names, err := json.Marshal(f.Names)
 		if err != nil {
-			return nil, 0, fmt.Errorf("find apis: %w", err)
+			return nil, nil, fmt.Errorf("find apis: %w", err)
 		}
 		conds, args = append(conds, "a.name IN (SELECT value FROM json_each(?))"), append(args, string(names))
 	}
@@ -155,17 +142,71 @@ func (s *Store) FindAPIs(ctx context.Context, f portal.APIFilter) ([]*portal.API
 				WHERE pa.api_id = a.id AND p.state = 'published'))`)
 	}
 
+	return conds, args, nil
+}
+
+// FindAPITags returns the distinct tags of the APIs matching f, in one
+// query, so that the catalogue's tag filter never loads every API.
+func (s *Store) FindAPITags(ctx context.Context, f portal.APIFilter) ([]string, error) {
+	conds, args, err := apiConds(f)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT DISTINCT t.tag FROM api_tags t JOIN apis a ON a.id = t.api_id`+
+		where(conds)+` ORDER BY lower(t.tag), t.tag`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find api tags: %w", err)
+	}
+	defer rows.Close()
+	var tags []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("find api tags: %w", err)
+		}
+		tags = append(tags, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find api tags: %w", err)
+	}
+	return tags, nil
+}
+
+// apiID returns the id of the API named name. Returns ENOTFOUND.
+func apiID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM apis WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, notFound("API %s not found.", name)
+	} else if err != nil {
+		return 0, fmt.Errorf("find api: %w", err)
+	}
+	return id, nil
+}
+
+// FindAPIs returns APIs ordered by name and the total matching the filter.
+// It runs one query for the page and one each for the page's tags and, when
+// asked, operations, however many APIs there are.
+func (s *Store) FindAPIs(ctx context.Context, f portal.APIFilter) ([]*portal.API, int, error) {
+	conds, args, err := apiConds(f)
+	if err != nil {
+		return nil, 0, err
+	}
+
 	var apis []*portal.API
 	var total int
-	err := s.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+apiColumns+`, count(*) OVER () FROM apis a`+
+	err = s.view(ctx, func(tx *sql.Tx) error {
+		// The page and the count are two queries: a window count over the
+		// page query would read and sort every matching row, where the
+		// page alone walks the name index and stops at the limit.
+		rows, err := tx.QueryContext(ctx, `SELECT `+apiColumns+` FROM apis a`+
 			where(conds)+` ORDER BY a.name`+page(f.Offset, f.Limit), args...)
 		if err != nil {
 			return fmt.Errorf("find apis: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			a, err := s.scanAPI(rows, &total)
+			a, err := s.scanAPI(rows)
 			if err != nil {
 				return fmt.Errorf("find apis: %w", err)
 			}
@@ -174,10 +215,13 @@ func (s *Store) FindAPIs(ctx context.Context, f portal.APIFilter) ([]*portal.API
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("find apis: %w", err)
 		}
+		rows.Close()
+		if f.Offset == 0 && (f.Limit <= 0 || len(apis) < f.Limit) {
+			total = len(apis) // all of them are on this page
+		} else if err := countRows(ctx, tx, &total, `SELECT count(*) FROM apis a`+where(conds), args); err != nil {
+			return err
+		}
 		if len(apis) == 0 {
-			if f.Offset > 0 {
-				return countRows(ctx, tx, &total, `SELECT count(*) FROM apis a`+where(conds), args)
-			}
 			return nil
 		}
 		if err := loadTags(ctx, tx, apis); err != nil {
