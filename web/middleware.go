@@ -223,19 +223,21 @@ func (rec *responseRecorder) statusOrOK() int {
 // them back to the page they asked for afterwards. The pages that signing
 // in needs stay open: sign-in and sign-out, static files, and the health
 // and metrics endpoints (and, with the identity features, sign-up,
-// confirmation, password reset and the CAPTCHA). The settings are read for
-// each anonymous request, so a change applies at once on every instance.
+// confirmation, password reset and the CAPTCHA). The store's version is
+// read for each anonymous request, so a change of the settings applies at
+// once on every instance.
 func (s *Server) anonymousAccess(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if portal.UserFromContext(r.Context()) != nil || openToAnonymous(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		settings, err := s.store.FindSettings(r.Context())
+		ctx, settings, err := s.pages.current(r.Context())
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
+		r = r.WithContext(ctx)
 		if settings.AnonymousAccess != portal.AnonymousRedirect {
 			next.ServeHTTP(w, r)
 			return

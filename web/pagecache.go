@@ -19,10 +19,12 @@ import (
 // Signed-in visitors always get a fresh page: theirs depends on who they
 // are.
 type pageCache struct {
-	version func(ctx context.Context) (int64, error)
+	version  func(ctx context.Context) (int64, error)
+	settings func(ctx context.Context) (*portal.Settings, error)
 
 	mu      sync.RWMutex
-	at      int64 // the store version the pages were rendered at
+	at      int64            // the store version the pages were rendered at
+	settled *portal.Settings // the settings at version at; nil until read
 	pages   map[string]*cachedPage
 	bytes   int
 	maxSize int // bytes kept at most; when full, the cache starts over
@@ -45,8 +47,48 @@ const (
 	maxCachedURI      = 512
 )
 
-func newPageCache(version func(ctx context.Context) (int64, error)) *pageCache {
-	return &pageCache{version: version, pages: map[string]*cachedPage{}, maxSize: maxPageCacheBytes}
+func newPageCache(store Store) *pageCache {
+	return &pageCache{version: store.Version, settings: store.FindSettings, pages: map[string]*cachedPage{}, maxSize: maxPageCacheBytes}
+}
+
+// current returns the store's version and the portal settings at that
+// version, reading the settings only when the version has moved. The
+// version is left in the returned context so that wrap, later in the same
+// request, need not read it again. The settings are shared: callers must
+// not change them.
+func (c *pageCache) current(ctx context.Context) (context.Context, *portal.Settings, error) {
+	v, err := c.version(ctx)
+	if err != nil {
+		return ctx, nil, err
+	}
+	ctx = context.WithValue(ctx, storeVersionKey{}, v)
+	c.mu.RLock()
+	at, settings := c.at, c.settled
+	c.mu.RUnlock()
+	if at == v && settings != nil {
+		return ctx, settings, nil
+	}
+	if settings, err = c.settings(ctx); err != nil {
+		return ctx, nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v >= c.at {
+		c.moveTo(v)
+		c.settled = settings
+	}
+	return ctx, settings, nil
+}
+
+// storeVersionKey holds, in a request's context, the store version read
+// for it by current.
+type storeVersionKey struct{}
+
+// moveTo forgets what was kept for an older version. c.mu is held.
+func (c *pageCache) moveTo(v int64) {
+	if v != c.at {
+		c.at, c.pages, c.bytes, c.settled = v, map[string]*cachedPage{}, 0, nil
+	}
 }
 
 // wrap serves h's GET answers to anonymous visitors from the cache.
@@ -57,10 +99,13 @@ func (c *pageCache) wrap(h http.HandlerFunc) http.Handler {
 			h(w, r)
 			return
 		}
-		v, err := c.version(r.Context())
-		if err != nil {
-			h(w, r) // the handler meets the same store and answers for it
-			return
+		v, ok := r.Context().Value(storeVersionKey{}).(int64)
+		if !ok {
+			var err error
+			if v, err = c.version(r.Context()); err != nil {
+				h(w, r) // the handler meets the same store and answers for it
+				return
+			}
 		}
 		if p := c.get(v, uri); p != nil {
 			p.write(w)
@@ -95,8 +140,9 @@ func (c *pageCache) put(version int64, uri string, p *cachedPage) {
 	if version < c.at {
 		return // rendered before a newer version was seen
 	}
-	if version != c.at || c.bytes+len(p.body) > c.maxSize {
-		c.at, c.pages, c.bytes = version, map[string]*cachedPage{}, 0
+	c.moveTo(version)
+	if c.bytes+len(p.body) > c.maxSize {
+		c.pages, c.bytes = map[string]*cachedPage{}, 0
 	}
 	c.pages[uri] = p
 	c.bytes += len(p.body)

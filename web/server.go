@@ -92,7 +92,7 @@ func New(c Config) (*Server, error) {
 		gatherer:   c.Gatherer,
 		gatewayURL: strings.TrimRight(gw.String(), "/"),
 		auth:       c.Auth,
-		pages:      newPageCache(c.Store.Version),
+		pages:      newPageCache(c.Store),
 	}
 	if c.PublicURL != "" {
 		if s.publicURL, err = parseBaseURL(c.PublicURL); err != nil {
