@@ -16,6 +16,8 @@ import (
 type decoder struct {
 	errs   *errorList
 	getenv func(string) (string, bool)
+	dir    string // the config file's directory: file names are relative to it
+	notes  []*Error
 }
 
 // keys says which keys a mapping may hold. later lists keys of the config

@@ -4,12 +4,27 @@
 // and writes a store back out as a file (Export). `portico apply` and
 // `portico export` and the --config setting are thin wrappers around it.
 //
-// The file describes the portal settings, APIs, products, users and
+// The file describes the portal settings, APIs (with their gateway
+// policies and backend authentication), products, users and
 // subscriptions; objects are matched by name (users by email) and upserted.
 // A key left out takes its default, as for a new object, with two
-// exceptions: secrets (password, primary_key, secondary_key) left out keep
-// the stored values, and an API's display_name and description left out
-// come from its OpenAPI document. Defaults: an API is served at its name
+// exceptions: secrets left out keep the stored values (a user's password,
+// a subscription's primary_key and secondary_key, and an API's
+// backend.auth basic password, oauth_client_credentials client_secret and
+// certificate key, when the stored backend auth is of the same kind), and
+// an API's display_name and description left out come from its OpenAPI
+// document.
+//
+// An API's policies are given as YAML (policies: validate_jwt, ip_filter,
+// client_certificate, rate_limit) or as APIM policy XML (policies_xml,
+// converted by package policyxml; beside it, policies may only hold
+// client_certificate.ca_files or ca_certificates). Files named in the
+// config (ca_files, backend.auth.certificate cert_file and key_file) are
+// read relative to it when it is loaded, and stored as PEM text, so every
+// gateway instance has them. Exports write the stored form: YAML
+// policies, ca_certificates and cert_pem inline, no secrets; a symmetric
+// validate_jwt signing key is written as "(stored symmetric key N)", a
+// placeholder that applies as the API's N-th stored symmetric key. Defaults: an API is served at its name
 // with the key header Ocp-Apim-Subscription-Key, the query parameter
 // subscription-key, a 30s backend timeout and subscription_required true;
 // a product is not_published, requires subscriptions and no approval; a
@@ -22,7 +37,7 @@
 // file, line and key, and nothing is written unless the whole file is
 // valid. Secrets never appear in errors, diffs or exports.
 //
-// It imports portal, auth (password hashing), openapi and the YAML
-// library. It must not import web, gateway or a concrete store
+// It imports portal, auth (password hashing), openapi, policyxml and the
+// YAML library. It must not import web, gateway or a concrete store
 // (portal/sqlite, portal/postgres); its tests use the SQLite store.
 package configfile

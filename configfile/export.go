@@ -28,9 +28,14 @@ type ExportOptions struct {
 // as it is must not wipe the secrets it leaves out.
 const exportHeader = `# Portico configuration, exported from the store.
 #
-# Secrets are redacted: user passwords and subscription keys are left out.
+# Secrets are redacted: user passwords, subscription keys, and the backend
+# password, client_secret and certificate key of APIs are left out.
 # Applying this file keeps the stored ones (a new subscription gets new
-# keys); add password, primary_key or secondary_key (as ${ENV_NAME}) to set them.
+# keys); add password, primary_key, secondary_key, client_secret or key_pem
+# (as ${ENV_NAME}) or key_file to set them. A symmetric validate_jwt
+# signing key is written as "(stored symmetric key N)": applying keeps that
+# stored key; remove the line to drop it. CA files are written inline as
+# ca_certificates, backend certificates as cert_pem.
 `
 
 // The shape of an exported file. Keys that Load fills from elsewhere when
@@ -63,18 +68,20 @@ type (
 		AbsoluteTimeout string `yaml:"absolute_timeout"`
 	}
 	xAPI struct {
-		Name                 string    `yaml:"name"`
-		DisplayName          string    `yaml:"display_name"`
-		Description          string    `yaml:"description"`
-		Path                 string    `yaml:"path"`
-		OpenAPI              string    `yaml:"openapi,omitempty"`
-		Backend              xBackend  `yaml:"backend"`
-		SubscriptionRequired bool      `yaml:"subscription_required"`
-		SubscriptionKey      xKeyNames `yaml:"subscription_key"`
+		Name                 string     `yaml:"name"`
+		DisplayName          string     `yaml:"display_name"`
+		Description          string     `yaml:"description"`
+		Path                 string     `yaml:"path"`
+		OpenAPI              string     `yaml:"openapi,omitempty"`
+		Backend              xBackend   `yaml:"backend"`
+		SubscriptionRequired bool       `yaml:"subscription_required"`
+		SubscriptionKey      xKeyNames  `yaml:"subscription_key"`
+		Policies             *xPolicies `yaml:"policies,omitempty"`
 	}
 	xBackend struct {
-		URL     string `yaml:"url"`
-		Timeout string `yaml:"timeout"`
+		URL     string        `yaml:"url"`
+		Timeout string        `yaml:"timeout"`
+		Auth    *xBackendAuth `yaml:"auth,omitempty"`
 	}
 	xKeyNames struct {
 		Header string `yaml:"header"`
@@ -113,6 +120,19 @@ type (
 	}
 )
 
+// exportAPI returns the file form of an API, without its OpenAPI location
+// and without secrets.
+func exportAPI(a *portal.API) xAPI {
+	return xAPI{
+		Name: a.Name, DisplayName: esc(a.DisplayName), Description: esc(a.Description), Path: a.Path,
+		OpenAPI:              esc(a.Spec.Location),
+		Backend:              xBackend{URL: esc(a.Backend.URL), Timeout: formatDuration(a.Backend.Timeout), Auth: exportBackendAuth(a.Backend.Auth)},
+		SubscriptionRequired: a.SubscriptionRequired,
+		SubscriptionKey:      xKeyNames{Header: esc(a.KeyHeader), Query: esc(a.KeyQuery)},
+		Policies:             exportPolicies(&a.Policies),
+	}
+}
+
 // Export writes the store's configuration as a config file that Load
 // accepts and that applies to the same store as no change. Passwords and
 // subscription keys are never written.
@@ -142,13 +162,7 @@ func Export(ctx context.Context, c Config, w io.Writer, opts ExportOptions) erro
 	specs := map[string][]byte{} // file name under Dir -> document
 	for _, n := range st.apiNames {
 		a := st.apis[n]
-		x := xAPI{
-			Name: a.Name, DisplayName: esc(a.DisplayName), Description: esc(a.Description), Path: a.Path,
-			OpenAPI:              esc(a.Spec.Location),
-			Backend:              xBackend{URL: esc(a.Backend.URL), Timeout: formatDuration(a.Backend.Timeout)},
-			SubscriptionRequired: a.SubscriptionRequired,
-			SubscriptionKey:      xKeyNames{Header: esc(a.KeyHeader), Query: esc(a.KeyQuery)},
-		}
+		x := exportAPI(a)
 		if opts.Dir != "" && a.Spec.Location != "" {
 			doc, _, err := c.Store.FindAPISpec(ctx, a.Name)
 			if err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {

@@ -33,10 +33,10 @@ var (
 	basicAuthKeys = keys{known: []string{"signin", "signup", "email_confirmation", "allowed_email_domains"}}
 	sessionKeys   = keys{known: []string{"idle_timeout", "absolute_timeout"}}
 	apiKeys       = keys{
-		known: []string{"name", "display_name", "description", "path", "openapi", "backend", "subscription_required", "subscription_key"},
-		later: []string{"authorization_server", "scope", "policies"},
+		known: []string{"name", "display_name", "description", "path", "openapi", "backend", "subscription_required", "subscription_key", "policies", "policies_xml"},
+		later: []string{"authorization_server", "scope"},
 	}
-	backendKeys   = keys{known: []string{"url", "timeout"}, later: []string{"auth"}}
+	backendKeys   = keys{known: []string{"url", "timeout", "auth"}}
 	keyNameKeys   = keys{known: []string{"header", "query"}}
 	productKeys   = keys{known: []string{"name", "display_name", "description", "terms", "apis", "state", "subscription_required", "approval_required", "subscriptions_limit", "rate_limit"}}
 	rateLimitKeys = keys{known: []string{"calls", "period"}}
@@ -60,10 +60,24 @@ type File struct {
 	products []*productEntry
 	users    []*userEntry
 	subs     []*subEntry
+
+	notes []*Error
 }
 
 // Path returns the path the file was loaded from.
 func (f *File) Path() string { return f.path }
+
+// Notes returns what the user should know about a file that loaded, one
+// line each ("portico.yaml:12: apis[0].policies_xml: line 3:
+// forward-request: ..."): things policies_xml converted with a caveat.
+// They are not errors; `portico apply` may print them.
+func (f *File) Notes() []string {
+	out := make([]string, 0, len(f.notes))
+	for _, n := range f.notes {
+		out = append(out, n.Error())
+	}
+	return out
+}
 
 // entry is what every object of the file has: where it is.
 type entry struct {
@@ -98,6 +112,9 @@ type apiEntry struct {
 	// description; otherwise they come from the spec.
 	displaySet, descSet bool
 	ok                  bool // no problems so far, worth importing the spec
+	// passwordSet, clientSecretSet and keySet say whether the file gave the
+	// backend auth's secret; Plan keeps the stored one otherwise.
+	passwordSet, clientSecretSet, keySet bool
 }
 
 type productEntry struct {
@@ -143,7 +160,7 @@ func Load(ctx context.Context, path string, c Config) (*File, error) {
 		errs.add(yamlErrorLine(err), "", portal.Errorf(portal.EINVALID, "%s", strings.TrimPrefix(yamlErrorMessage(err), "yaml: ")))
 		return nil, errs.err()
 	}
-	d := &decoder{errs: errs, getenv: c.Getenv}
+	d := &decoder{errs: errs, getenv: c.Getenv, dir: f.dir}
 	if root != nil {
 		d.fields(root, "", topKeys, func(key string, kn, vn *yaml.Node, p string) {
 			f.sections[key] = true
@@ -177,6 +194,7 @@ func Load(ctx context.Context, path string, c Config) (*File, error) {
 			}
 		})
 	}
+	f.notes = d.notes
 	f.checkDuplicates(errs)
 	for _, e := range f.apis {
 		if e.ok {
@@ -292,6 +310,7 @@ func (d *decoder) api(n *yaml.Node, path string) *apiEntry {
 	a.SubscriptionRequired = true
 	before := d.errs.len()
 	pathSet := false
+	xmlText, xmlSet := "", false
 	if !d.fields(n, path, apiKeys, func(key string, kn, vn *yaml.Node, p string) {
 		e.lines[key] = kn.Line
 		switch key {
@@ -313,8 +332,16 @@ func (d *decoder) api(n *yaml.Node, path string) *apiEntry {
 					d.setStr(vn, p, &a.Backend.URL)
 				case "timeout":
 					d.duration(vn, p, &a.Backend.Timeout)
+				case "auth":
+					if !isNull(vn) {
+						a.Backend.Auth = d.backendAuth(e, vn, p)
+					}
 				}
 			})
+		case "policies":
+			d.policies(e, vn, p)
+		case "policies_xml":
+			xmlSet = d.setStr(vn, p, &xmlText)
 		case "subscription_required":
 			d.boolean(vn, p, &a.SubscriptionRequired)
 		case "subscription_key":
@@ -334,6 +361,9 @@ func (d *decoder) api(n *yaml.Node, path string) *apiEntry {
 	if !pathSet {
 		a.Path = a.Name // the gateway serves an API at its name unless told otherwise
 	}
+	if xmlSet {
+		d.policiesXML(e, xmlText)
+	}
 	a.Normalize()
 	switch {
 	case a.Name == "":
@@ -352,7 +382,7 @@ func (d *decoder) api(n *yaml.Node, path string) *apiEntry {
 		d.errs.add(line, key, err)
 	}
 	if d.errs.len() == before {
-		if err := a.Validate(); err != nil {
+		if err := e.validate(); err != nil {
 			d.errs.add(e.line, path, err)
 		}
 	}
@@ -667,7 +697,7 @@ func (f *File) importSpec(ctx context.Context, c Config, e *apiEntry, errs *erro
 		a.Description = doc.Description
 	}
 	a.Normalize()
-	if err := a.Validate(); err != nil {
+	if err := e.validate(); err != nil {
 		errs.add(line, key, err)
 	}
 }

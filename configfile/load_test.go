@@ -112,12 +112,12 @@ subscriptions:
   title: A
   title: B
 `, []string{"portico.yaml:3: portal.title: key repeated (first at line 2)"}},
-		{"not supported yet: policies", `apis:
+		{"policies are checked", `apis:
   - name: echo
     backend: {url: "builtin:echo"}
     policies:
       ip_filter: {action: allow}
-`, []string{"portico.yaml:4: apis[0].policies: not supported yet by this version of Portico"}},
+`, []string{"portico.yaml:5: apis[0].policies.ip_filter: at least one address or range is required."}},
 		{"not supported yet: other API keys", `apis:
   - name: echo
     backend:
@@ -126,7 +126,6 @@ subscriptions:
     authorization_server: as
     scope: api://x
 `, []string{
-			"portico.yaml:5: apis[0].backend.auth: not supported yet by this version of Portico",
 			"portico.yaml:6: apis[0].authorization_server: not supported yet by this version of Portico",
 			"portico.yaml:7: apis[0].scope: not supported yet by this version of Portico",
 		}},

@@ -253,6 +253,10 @@ func (f *File) Plan(ctx context.Context, c Config, opts PlanOptions) (*Plan, err
 	if err := f.checkKeys(ctx, c.Store, errs); err != nil {
 		return nil, err
 	}
+	wants := make([]portal.API, len(f.apis))
+	for i, e := range f.apis {
+		wants[i] = e.withStoredSecrets(st.apis[e.api.Name], errs)
+	}
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
@@ -262,8 +266,8 @@ func (f *File) Plan(ctx context.Context, c Config, opts PlanOptions) (*Plan, err
 		p.cs.Settings = &s
 		p.changed(settingsDiff(st.settings, &s))
 	}
-	for _, e := range f.apis {
-		want := e.api
+	for i := range f.apis {
+		want := wants[i]
 		have, ok := st.apis[want.Name]
 		if !ok {
 			p.add("api", want.Name)
@@ -667,6 +671,8 @@ func apiDiff(have, want *portal.API) *diff {
 	d.boolean("subscription_required", have.SubscriptionRequired, want.SubscriptionRequired)
 	d.str("subscription_key.header", have.KeyHeader, want.KeyHeader)
 	d.str("subscription_key.query", have.KeyQuery, want.KeyQuery)
+	backendAuthDiff(d, have.Backend.Auth, want.Backend.Auth)
+	policiesDiff(d, &have.Policies, &want.Policies)
 	return d
 }
 

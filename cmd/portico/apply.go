@@ -31,9 +31,12 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		return exitError
 	}
 	defer a.close()
-	plan, err := a.plan(ctx, *file, *prune)
+	plan, notes, err := a.plan(ctx, *file, *prune)
 	if err != nil {
 		return c.configError("apply", err)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(c.stderr, "note: %s\n", n)
 	}
 	plan.WriteDiff(c.stdout)
 	if *dryRun || plan.Empty() {
@@ -46,22 +49,27 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 	return exitOK
 }
 
-// plan loads a config file and compares it with the store.
-func (a *app) plan(ctx context.Context, file string, prune bool) (*configfile.Plan, error) {
+// plan loads a config file and compares it with the store. Notes are what
+// the file's converted parts (policies_xml) want the user to know.
+func (a *app) plan(ctx context.Context, file string, prune bool) (*configfile.Plan, []string, error) {
 	cfg := a.configfileConfig()
 	f, err := configfile.Load(ctx, file, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return f.Plan(ctx, cfg, configfile.PlanOptions{Prune: prune})
+	plan, err := f.Plan(ctx, cfg, configfile.PlanOptions{Prune: prune})
+	return plan, f.Notes(), err
 }
 
 // applyFile applies a config file at start (--config), as portico apply
 // does without --prune, logging what changed.
 func (a *app) applyFile(ctx context.Context, file string) error {
-	plan, err := a.plan(ctx, file, false)
+	plan, notes, err := a.plan(ctx, file, false)
 	if err != nil {
 		return err
+	}
+	for _, n := range notes {
+		a.logger.WarnContext(ctx, "config file note", "note", n)
 	}
 	if plan.Empty() {
 		a.logger.InfoContext(ctx, "config file unchanged", "file", file)
