@@ -12,6 +12,7 @@ type Store interface {
 	SettingsService
 	SessionService
 	DenialService
+	OutboxService
 
 	// Apply writes a whole change set in one transaction: all of it or,
 	// on any error, nothing. Errors are those of the individual services,

@@ -25,6 +25,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T) portal.Store) {
 		{"Sessions", sessionTests},
 		{"Policies", policyTests},
 		{"Denials", denialTests},
+		{"Outbox", outboxTests},
 		{"Version", versionTests},
 		{"Apply", applyTests},
 	}
