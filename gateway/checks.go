@@ -34,10 +34,11 @@ type request struct {
 // contract's table.
 func (g *Gateway) checkChain(rt *route, api *portal.API) []check {
 	builders := []func(*route, *portal.API) check{
-		// ip_filter (403 "Forbidden") goes here.
-		// client_certificate (403 "Invalid client certificate") goes here.
+		g.ipFilterCheck,
+		g.clientCertCheck,
 		g.subscriptionKeyCheck,
-		// validate_jwt (failed_status, WWW-Authenticate: Bearer) goes here.
+		g.jwtCheck,
+		g.rateLimitCheck, // last: calls refused by another check are not counted
 	}
 	var chain []check
 	for _, build := range builders {

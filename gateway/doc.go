@@ -16,7 +16,7 @@
 // rendered once, operation matchers are compiled with the snapshot, and
 // metric label values are resolved per API ahead of time.
 //
-// It imports portal and observe. It must never import web, auth,
+// It imports portal, observe, clientip and jwtcheck. It must never import web, auth,
 // testconsole, templ or gorilla/sessions: the data plane knows nothing of
 // cookies, sessions or pages.
 package gateway

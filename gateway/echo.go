@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // maxEchoBody is the largest request body the echo backend answers with.
@@ -14,7 +15,13 @@ const maxEchoBody = 1 << 20
 // echoTransport is the builtin:echo backend. It answers in process, with
 // no socket, describing the request as the gateway forwarded it: so a
 // caller sees that the key was removed and the X-Forwarded-* headers set.
-type echoTransport struct{ maxBody int64 }
+type echoTransport struct {
+	maxBody int64
+	// redactAuthorization hides the value of the Authorization header
+	// (keeping its scheme) when the gateway injected it: backend
+	// authentication's credential is not the caller's to see.
+	redactAuthorization bool
+}
 
 // echoed is the echo backend's response body.
 type echoed struct {
@@ -47,6 +54,9 @@ func (t echoTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if k == "User-Agent" && len(v) == 1 && v[0] == "" {
 			continue
 		}
+		if k == "Authorization" && t.redactAuthorization {
+			v = redacted(v)
+		}
 		headers[k] = v
 	}
 	e := echoed{
@@ -61,6 +71,20 @@ func (t echoTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	return echoResponse(req, http.StatusOK, append(b, '\n')), nil
+}
+
+// redacted returns the header values with everything after the scheme
+// replaced.
+func redacted(v []string) []string {
+	out := make([]string, len(v))
+	for i, s := range v {
+		if scheme, _, ok := strings.Cut(s, " "); ok {
+			out[i] = scheme + " [redacted]"
+		} else {
+			out[i] = "[redacted]"
+		}
+	}
+	return out
 }
 
 func echoResponse(req *http.Request, status int, body []byte) *http.Response {

@@ -106,6 +106,7 @@ func (g *Gateway) deny(w http.ResponseWriter, r *http.Request, id string, rt *ro
 	} else {
 		g.unmatched.inc(d.status)
 	}
+	g.denialLog.record(r, id, rt, d, detail)
 	// Enabled first: building the attributes would allocate on every
 	// refused request even with debug logging off.
 	if ctx := r.Context(); g.log.Enabled(ctx, slog.LevelDebug) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,11 +55,23 @@ type Config struct {
 	ReloadInterval time.Duration
 	// Transport forwards to backends; nil: NewTransport().
 	Transport http.RoundTripper
+	// BackendTokenTimeout bounds one request for the gateway's own token
+	// (backend auth oauth_client_credentials); 0: DefaultBackendTokenTimeout.
+	BackendTokenTimeout time.Duration
 	// Ready answers /readyz; nil: the catalog's Version succeeds.
 	Ready func(ctx context.Context) error
 	// NegativeKeyCacheSize bounds the cache of unknown keys;
 	// 0: DefaultNegativeKeyCacheSize.
 	NegativeKeyCacheSize int
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// when ip_filter decides who the caller is (--trusted-proxies).
+	TrustedProxies []netip.Prefix
+	// DenialLog records every refusal for its subscription's owner,
+	// written in batches by Run; nil: denials are only logged and counted.
+	DenialLog DenialRecorder
+	// JWTHTTPClient fetches the OpenID configurations and key sets of
+	// validate_jwt; nil: a client with a DefaultJWTHTTPTimeout timeout.
+	JWTHTTPClient *http.Client
 }
 
 // Gateway is the data plane's http.Handler. Create it with New, and call
@@ -75,6 +88,14 @@ type Gateway struct {
 	metrics   *metrics
 	denials   denials
 	keys      *keyCache
+
+	backendAuth *backendAuth // token sources and certificate transports; used under reloadMu
+	limits      *rateLimiter // rate limit counters, kept across snapshots
+
+	trustedProxies []netip.Prefix
+	denialLog      *denialLog // nil: not recorded
+
+	jwt *jwtValidators // validate_jwt validators by settings, kept across snapshots; used under reloadMu
 
 	routes    atomic.Pointer[snapshot]
 	unmatched *codeCounters // requests_total for requests that match no API
@@ -143,6 +164,15 @@ func New(c Config) (*Gateway, error) {
 		keys:      newKeyCache(c.Catalog, c.NegativeKeyCacheSize, m),
 		unmatched: newCodeCounters(m.requests, ""),
 		counters:  map[string]*codeCounters{},
+
+		backendAuth: newBackendAuth(c.Transport, c.Logger, c.Now, c.BackendTokenTimeout, m),
+		limits:      newRateLimiter(m),
+		jwt:         newJWTValidators(c.JWTHTTPClient, c.Now, c.Logger),
+
+		trustedProxies: c.TrustedProxies,
+	}
+	if g.denialLog, err = newDenialLog(c.DenialLog, g.keys, c.Registerer, c.Logger, c.Now); err != nil {
+		return nil, fmt.Errorf("gateway: register metrics: %w", err)
 	}
 	mux := http.NewServeMux()
 	observe.Endpoints{Ready: c.Ready, Gatherer: c.Gatherer, Logger: c.Logger}.Register(mux)
@@ -161,6 +191,7 @@ func New(c Config) (*Gateway, error) {
 // when ctx ends. While the catalog cannot be read, the gateway keeps
 // serving the last routes and the keys it has cached.
 func (g *Gateway) Run(ctx context.Context) error {
+	defer g.denialLog.start(ctx)() // writes the denials until ctx ends
 	t := time.NewTicker(g.interval)
 	defer t.Stop()
 	failing := false

@@ -99,6 +99,7 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 	}
 	out.URL.RawQuery = withoutQueryParam(out.URL.RawQuery, rt.keyQuery)
 	delete(out.Header, rt.keyHeader)
+	rt.auth.inject(out.Header) // after hop-by-hop removal: no caller header can undo it
 	pr.SetXForwarded()
 }
 

@@ -41,6 +41,7 @@ type route struct {
 	backend backend
 	timeout time.Duration
 	proxy   *httputil.ReverseProxy
+	auth    routeAuth // backend authentication the rewrite injects
 
 	codes    *codeCounters
 	duration prometheus.Observer
@@ -96,6 +97,8 @@ func (g *Gateway) buildSnapshot(ctx context.Context, version int64) (*snapshot, 
 		}
 	}
 
+	g.limits.products = productRateLimits(products)
+
 	s := &snapshot{version: version, routes: make(map[string]*route, len(apis))}
 	seen := make(map[string]bool, len(apis))
 	for _, api := range apis {
@@ -113,6 +116,8 @@ func (g *Gateway) buildSnapshot(ctx context.Context, version int64) (*snapshot, 
 		s.maxDepth = max(s.maxDepth, strings.Count(rt.path, "/")+1)
 		seen[rt.name] = true
 	}
+	g.backendAuth.sweep() // drops token sources and transports no route uses
+	g.jwt.sweep()         // drops validate_jwt validators no route uses
 	// Forget the series of APIs that are gone, so that /metrics does not
 	// grow with every API ever served.
 	for name := range g.counters {
@@ -155,18 +160,19 @@ func (g *Gateway) newRoute(api *portal.API, products []string, open bool) *route
 		g.counters[api.Name] = rt.codes
 	}
 	rt.checks = g.checkChain(rt, api)
+	backendTransport, echo := g.useBackendAuth(rt, api) // may append a check
 
 	var transport http.RoundTripper
 	if api.Backend.URL == portal.BuiltinEcho {
 		rt.backend = echoBackend
-		transport = g.echo
+		transport = echo
 	} else if b, err := parseBackend(api.Backend.URL); err != nil {
 		// Stores validate backend URLs; should one slip through, the API
 		// answers 502 and says why in the log rather than vanishing.
 		transport = failingTransport{err: err}
 	} else {
 		rt.backend = b
-		transport = &headerTimeoutTransport{next: g.transport, timeout: timeout}
+		transport = &headerTimeoutTransport{next: backendTransport, timeout: timeout}
 	}
 	rt.proxy = &httputil.ReverseProxy{
 		Rewrite:        rt.rewrite,

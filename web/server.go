@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/porticoapi/portico/auth"
+	"github.com/porticoapi/portico/mail"
 	"github.com/porticoapi/portico/observe"
 	"github.com/porticoapi/portico/portal"
 	"github.com/porticoapi/portico/static"
@@ -32,6 +33,7 @@ type Store interface {
 	FindProductByName(ctx context.Context, name string) (*portal.Product, error)
 
 	AdminStore
+	mail.OutboxStore
 }
 
 // Config is what the portal's web server needs.
@@ -57,6 +59,10 @@ type Config struct {
 	// password sign-in and sign-out. Nil: every visitor is anonymous and
 	// sign-in is unavailable.
 	Auth *auth.Auth
+	// Mail sends the portal's messages (confirmations, resets, invitations,
+	// subscription notices); nil: mail.Outbox on Store, without a log.
+	// Links in mail are built from PublicURL, never from a request.
+	Mail mail.Sender
 }
 
 // Server is the portal's web server.
@@ -73,6 +79,8 @@ type Server struct {
 	auth         *auth.Auth // nil: no sign-in
 	authenticate func(http.Handler) http.Handler
 	pages        *pageCache
+	mail         mail.Sender
+	mailText     *mail.Templates
 	handler      http.Handler
 }
 
@@ -93,6 +101,7 @@ func New(c Config) (*Server, error) {
 		gatewayURL: strings.TrimRight(gw.String(), "/"),
 		auth:       c.Auth,
 		pages:      newPageCache(c.Store),
+		mail:       c.Mail,
 	}
 	if c.PublicURL != "" {
 		if s.publicURL, err = parseBaseURL(c.PublicURL); err != nil {
@@ -122,6 +131,12 @@ func New(c Config) (*Server, error) {
 		s.gatherer = g
 	}
 	if s.metrics, err = newMetrics(reg); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if s.mail == nil {
+		s.mail = &mail.Outbox{Store: c.Store}
+	}
+	if s.mailText, err = mail.NewTemplates(); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if s.assets, err = static.New(); err != nil {

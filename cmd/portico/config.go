@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/porticoapi/portico/mail"
 )
 
 // Settings are the process-wide options of CONTRACT section 1: a flag, an
@@ -140,9 +142,8 @@ func (s *Settings) Validate() error {
 		return badSetting("secret-file", "PORTICO_SECRET_FILE", "must not be empty unless PORTICO_SECRET is set")
 	}
 	if s.SMTPURL != "" {
-		p, err := url.Parse(s.SMTPURL)
-		if err != nil || (p.Scheme != "smtp" && p.Scheme != "smtps") || p.Hostname() == "" {
-			return badSetting("smtp-url", "PORTICO_SMTP_URL", "must be smtp://[user:pass@]host:port or smtps://...")
+		if _, err := mail.ParseSMTPURL(s.SMTPURL); err != nil {
+			return badSetting("smtp-url", "PORTICO_SMTP_URL", "%v (want smtp://[user:pass@]host[:port] or smtps://...)", err)
 		}
 	}
 	if a, err := mailAddress(s.MailFrom); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/demo"
 	"github.com/porticoapi/portico/gateway"
+	"github.com/porticoapi/portico/mail"
 	"github.com/porticoapi/portico/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -119,10 +120,12 @@ func (c *cli) serve(ctx context.Context, name string, args []string, planes plan
 
 	if planes&planeGateway != 0 {
 		gw, err := gateway.New(gateway.Config{
-			Catalog:    a.store,
-			Logger:     log.With("server", "gateway"),
-			Registerer: reg,
-			Ready:      a.store.Ready,
+			Catalog:        a.store,
+			Logger:         log.With("server", "gateway"),
+			Registerer:     reg,
+			Ready:          a.store.Ready,
+			TrustedProxies: s.trustedProxies,
+			DenialLog:      a.store,
 		})
 		if err != nil {
 			fmt.Fprintf(c.stderr, "portico %s: %v\n", name, err)
@@ -131,7 +134,10 @@ func (c *cli) serve(ctx context.Context, name string, args []string, planes plan
 		run("gateway reload", gw.Run)
 		var tlsCfg *tls.Config
 		if s.gatewayCert != nil {
-			tlsCfg = &tls.Config{Certificates: []tls.Certificate{*s.gatewayCert}, MinVersion: tls.VersionTLS12}
+			// Client certificates are asked for but not verified here: each
+			// API's client_certificate policy decides (403, not a failed
+			// handshake), and APIs without one ignore them.
+			tlsCfg = &tls.Config{Certificates: []tls.Certificate{*s.gatewayCert}, MinVersion: tls.VersionTLS12, ClientAuth: tls.RequestClientCert}
 		}
 		// No read or write timeout: bodies may stream for as long as the
 		// backend allows; per-API timeouts bound the wait for the backend.
@@ -156,7 +162,17 @@ func (c *cli) serve(ctx context.Context, name string, args []string, planes plan
 			return exitError
 		}
 		run("session cleanup", au.Run)
+		var sender mail.Sender = &mail.Outbox{Store: a.store, Logger: log.With("server", "portal")}
+		if s.SMTPURL != "" {
+			smtpSender, err := mail.NewSMTP(mail.SMTPConfig{URL: s.SMTPURL, From: s.MailFrom})
+			if err != nil {
+				fmt.Fprintf(c.stderr, "portico %s: %v\n", name, err)
+				return exitError
+			}
+			sender = smtpSender
+		}
 		ws, err := web.New(web.Config{
+			Mail:       sender,
 			Auth:       au,
 			Store:      a.store,
 			Logger:     log.With("server", "portal"),

@@ -1,0 +1,19 @@
+// Package devidp is a small OpenID Connect provider for development and
+// tests: discovery, a JSON Web Key Set, and a token endpoint with the
+// client credentials grant, served by one http.Handler. It signs with real
+// keys (RSA, ECDSA P-256, Ed25519) through go-jose, the JOSE library that
+// go-oidc uses, so that what it issues is what a real provider issues.
+//
+// Tests also use its Go API: Mint signs arbitrary claims with any supported
+// algorithm (or none, or an unpublished key), RotateKeys replaces the
+// signing keys, and a few knobs make it misbehave (SetDown,
+// SetDiscoveryIssuer, SetOversizedJWKS) while counters tell how often it
+// was asked for its documents.
+//
+// The interactive part of a provider (authorization endpoint with the
+// authorization code grant and PKCE, userinfo) is not here yet; routes.go
+// marks where it goes.
+//
+// It imports only the standard library and go-jose. It must not import any
+// other Portico package: the demo and tests of every package may use it.
+package devidp
