@@ -29,9 +29,11 @@ check:
 	$(GO) tool templ generate
 	@git diff --exit-code -- '*_templ.go' || { echo "generated templ files are stale: run make generate and commit"; exit 1; }
 
-## bench: measured speed, side by side in one run
+## bench: measured speed, side by side in one run: the binaries under load,
+## then the per-call cost of the gateway's checks next to the raw primitives
 bench: build
 	$(GO) run ./cmd/portico-bench -portico bin/portico
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./gateway/ ./gateway/jwtcheck/
 
 clean:
 	rm -rf bin

@@ -25,6 +25,7 @@ type options struct {
 	duration time.Duration
 	conns    int
 	apis     int
+	tokens   int
 }
 
 // benchKey is the subscription key the gateway configurations use.
@@ -79,10 +80,22 @@ func run(ctx context.Context, o options) error {
 		startups = append(startups, d)
 	}
 
+	// Tokens for validate_jwt: one to repeat, and a pool so that every
+	// request of the "fresh token" configuration carries a token the
+	// gateway has not seen.
+	issuer, err := newTokenIssuer()
+	if err != nil {
+		return err
+	}
+	mintStart := time.Now()
+	repeated := issuer.mint(0)
+	pool := issuer.mintMany(o.tokens)
+	fmt.Printf("minted %d RS256 tokens in %s\n\n", o.tokens, time.Since(mintStart).Round(time.Millisecond))
+
 	// A store with the catalogue and the bench subscription.
 	db := filepath.Join(dir, "bench.db")
 	cfg := filepath.Join(dir, "bench.yaml")
-	if err := os.WriteFile(cfg, benchConfig(o.apis, "http://"+backend), 0o600); err != nil {
+	if err := os.WriteFile(cfg, benchConfig(o.apis, "http://"+backend, issuer.publicPEM), 0o600); err != nil {
 		return err
 	}
 	applyStart := time.Now()
@@ -125,21 +138,42 @@ func run(ctx context.Context, o options) error {
 	}
 
 	keyHeader := "Ocp-Apim-Subscription-Key: " + benchKey
+	bareProxy := &config{name: "bare httputil.ReverseProxy", target: target(bare, "/items/42")}
+	freshTarget := loadgen.Target{Addr: gatewayAddr}
+	for _, tok := range pool {
+		freshTarget.Requests = append(freshTarget.Requests,
+			loadgen.Request("GET", gatewayAddr, "/secure/items/42", keyHeader, "Authorization: Bearer "+tok))
+	}
+	fresh := &config{name: "portico gateway", target: freshTarget}
 	comparisons := []*comparison{
 		{
 			title: "gateway, subscription key", goal: 0.9,
-			base:    config{name: "bare httputil.ReverseProxy", target: target(bare, "/items/42")},
-			subject: config{name: "portico gateway", target: target(gatewayAddr, "/bench/items/42", keyHeader)},
+			base:    bareProxy,
+			subject: &config{name: "portico gateway", target: target(gatewayAddr, "/bench/items/42", keyHeader)},
 		},
 		{
-			title: fmt.Sprintf("portal GET /apis with %d APIs (%d bytes)", o.apis, len(page)), goal: 1.0 / 3,
-			base:    config{name: "the same bytes as a static file", target: target(static, "/apis.html")},
-			subject: config{name: "portico portal", target: target(portalAddr, "/apis")},
+			title: "gateway, key + ip_filter + validate_jwt (RS256), the same token repeated", goal: 0.9,
+			base:    bareProxy,
+			subject: &config{name: "portico gateway", target: target(gatewayAddr, "/secure/items/42", keyHeader, "Authorization: Bearer "+repeated)},
+		},
+		{
+			title: "gateway, key + ip_filter + validate_jwt (RS256), a fresh token on every request", goal: 0.5,
+			base:    bareProxy,
+			subject: fresh,
+		},
+		{
+			title: fmt.Sprintf("portal GET /apis with %d APIs (%d bytes), anonymous", o.apis, len(page)), goal: 1.0 / 3,
+			base:    &config{name: "the same bytes as a static file", target: target(static, "/apis.html")},
+			subject: &config{name: "portico portal", target: target(portalAddr, "/apis")},
 		},
 	}
 	var all []*config
 	for _, c := range comparisons {
-		all = append(all, &c.base, &c.subject)
+		for _, cfg := range []*config{c.base, c.subject} {
+			if !slices.Contains(all, cfg) {
+				all = append(all, cfg)
+			}
+		}
 	}
 	for round := 0; round < o.rounds; round++ {
 		for i := range all {
@@ -155,6 +189,14 @@ func run(ctx context.Context, o options) error {
 
 	for _, c := range comparisons {
 		c.print(os.Stdout)
+	}
+	var sent int64
+	for _, r := range fresh.results {
+		sent += r.Requests
+	}
+	if sent > int64(len(pool)) {
+		fmt.Printf("NOTE: the fresh-token configuration sent %d requests with %d tokens, so %.0f%% of them repeated a token; raise -tokens\n\n",
+			sent, len(pool), 100*float64(sent-int64(len(pool)))/float64(sent))
 	}
 	fmt.Printf("portico start-up to ready (empty store, migrations): median %s of %d\n", median(startups).Round(time.Millisecond), len(startups))
 	fmt.Printf("portico apply of %d APIs: %s\n", o.apis+1, applyTime.Round(time.Millisecond))
@@ -173,10 +215,12 @@ type config struct {
 }
 
 // comparison is a subject measured against its baseline in the same rounds.
+// The base of several comparisons is one configuration, measured once per
+// round; each comparison pairs it with its subject round by round.
 type comparison struct {
 	title         string
 	goal          float64 // minimum throughput ratio subject/base
-	base, subject config
+	base, subject *config
 }
 
 func (c *comparison) print(w io.Writer) {
@@ -187,7 +231,7 @@ func (c *comparison) print(w io.Writer) {
 	for i := range c.base.results {
 		ratios = append(ratios, c.subject.results[i].RPS()/c.base.results[i].RPS())
 	}
-	for _, cfg := range []*config{&c.base, &c.subject} {
+	for _, cfg := range []*config{c.base, c.subject} {
 		var rps []float64
 		var p50, p99 []time.Duration
 		var errs int64
@@ -230,14 +274,18 @@ func median[T int64 | float64 | time.Duration](xs []T) T {
 	return s[len(s)/2]
 }
 
-func benchConfig(n int, backend string) []byte {
+func benchConfig(n int, backend, publicKeyPEM string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "portal:\n  title: Bench\napis:\n")
 	fmt.Fprintf(&b, "  - name: bench\n    display_name: Bench\n    path: bench\n    backend: {url: %q}\n", backend)
+	fmt.Fprintf(&b, "  - name: secure\n    display_name: Secure\n    path: secure\n    backend: {url: %q}\n", backend)
+	fmt.Fprintf(&b, "    policies:\n      ip_filter: {action: allow, addresses: [127.0.0.0/8]}\n")
+	fmt.Fprintf(&b, "      validate_jwt:\n        require_scheme: Bearer\n        signing_keys: [%q]\n", publicKeyPEM)
+	fmt.Fprintf(&b, "        issuers: [%q]\n        audiences: [%q]\n", benchIssuer, benchAudience)
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&b, "  - name: api-%04d\n    display_name: Generated API %04d\n    description: API number %d of the catalogue benchmark, with a sentence of text.\n    path: api-%04d\n    backend: {url: %q}\n", i, i, i, i, backend)
 	}
-	fmt.Fprintf(&b, "products:\n  - name: bench\n    display_name: Bench\n    state: published\n    apis: [bench]\n")
+	fmt.Fprintf(&b, "products:\n  - name: bench\n    display_name: Bench\n    state: published\n    apis: [bench, secure]\n")
 	fmt.Fprintf(&b, "users:\n  - email: bench@example.com\n    name: Bench\n")
 	fmt.Fprintf(&b, "subscriptions:\n  - name: bench\n    owner: bench@example.com\n    scope: product:bench\n    state: active\n    primary_key: %s\n", benchKey)
 	return []byte(b.String())

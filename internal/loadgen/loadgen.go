@@ -16,7 +16,8 @@ import (
 )
 
 // Target is what to load: an address and the raw requests to send, used in
-// turn (one request, or a pool such as one per pre-minted token).
+// turn across all connections (one request, or a pool such as one per
+// pre-minted token: each is sent once before any is sent again).
 type Target struct {
 	Addr       string   // host:port
 	Requests   [][]byte // complete HTTP/1.1 requests, keep-alive
@@ -61,6 +62,7 @@ func Run(ctx context.Context, t Target, conns int, d time.Duration) (Result, err
 		mu       sync.Mutex
 		all      []time.Duration
 		firstErr error
+		next     atomic.Int64 // the next request of the pool to send
 	)
 	start := time.Now()
 	for i := 0; i < conns; i++ {
@@ -68,7 +70,7 @@ func Run(ctx context.Context, t Target, conns int, d time.Duration) (Result, err
 		go func(i int) {
 			defer wg.Done()
 			lat := make([]time.Duration, 0, 1<<16)
-			n, e, err := worker(ctx, t, i, &lat)
+			n, e, err := worker(ctx, t, &next, &lat)
 			requests.Add(n)
 			errs.Add(e)
 			mu.Lock()
@@ -92,7 +94,7 @@ func Run(ctx context.Context, t Target, conns int, d time.Duration) (Result, err
 	return r, nil
 }
 
-func worker(ctx context.Context, t Target, offset int, lat *[]time.Duration) (n, nerr int64, lastErr error) {
+func worker(ctx context.Context, t Target, next *atomic.Int64, lat *[]time.Duration) (n, nerr int64, lastErr error) {
 	var (
 		conn net.Conn
 		br   *bufio.Reader
@@ -109,7 +111,7 @@ func worker(ctx context.Context, t Target, offset int, lat *[]time.Duration) (n,
 		}
 	})
 	defer stop()
-	for i := offset; ctx.Err() == nil; i++ {
+	for ctx.Err() == nil {
 		if conn == nil {
 			c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", t.Addr)
 			if err != nil {
@@ -122,7 +124,7 @@ func worker(ctx context.Context, t Target, offset int, lat *[]time.Duration) (n,
 			}
 			conn, br = c, bufio.NewReaderSize(c, 32<<10)
 		}
-		req := t.Requests[i%len(t.Requests)]
+		req := t.Requests[(next.Add(1)-1)%int64(len(t.Requests))]
 		begin := time.Now()
 		status, keepAlive, err := roundTrip(conn, br, req)
 		if ctx.Err() != nil {

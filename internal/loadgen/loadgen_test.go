@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,6 +60,36 @@ func TestRun(t *testing.T) {
 		}
 		if r.P50 <= 0 || r.P99 < r.P50 {
 			t.Fatalf("%s: p50 %v p99 %v", tc.path, r.P50, r.P99)
+		}
+	}
+}
+
+// TestPoolOrder: a pool of requests (say one per pre-minted token) is sent
+// across all connections without repeating one before the pool is used up.
+func TestPoolOrder(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path]++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	const pool = 100000 // more than a short run can send
+	t0 := loadgen.Target{Addr: host}
+	for i := range pool {
+		t0.Requests = append(t0.Requests, loadgen.Request("GET", host, fmt.Sprintf("/t/%d", i)))
+	}
+	r, err := loadgen.Run(context.Background(), t0, 8, 300*time.Millisecond)
+	if err != nil || r.Requests == 0 || r.Requests >= pool {
+		t.Fatalf("Run = %+v, %v", r, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for path, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s was sent %d times before the pool was used up", path, n)
 		}
 	}
 }
