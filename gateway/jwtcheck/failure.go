@@ -78,13 +78,20 @@ func Reasons() map[string]string {
 
 // FromHeader returns the token in an Authorization-style header value.
 // With a scheme ("Bearer"), the value must be the scheme (compared without
-// case), one or more spaces, and the token.
+// case), one or more spaces, and the token. Without one, a "Bearer "
+// prefix is taken off when present, as APIM does, since clients send
+// bearer tokens that way whether or not the policy requires the scheme.
 func FromHeader(value, scheme string) (string, *Failure) {
 	value = strings.TrimSpace(value)
 	if value == "" {
 		return "", fail(ReasonMissing, "no token in the header")
 	}
 	if scheme == "" {
+		if len(value) > 7 && strings.EqualFold(value[:7], "Bearer ") {
+			if tok := strings.TrimLeft(value[7:], " "); tok != "" {
+				return tok, nil
+			}
+		}
 		return value, nil
 	}
 	if len(value) <= len(scheme) || !strings.EqualFold(value[:len(scheme)], scheme) || value[len(scheme)] != ' ' {

@@ -548,7 +548,11 @@ func TestFromHeader(t *testing.T) {
 		{"Bearer   ", "Bearer", "", ReasonScheme},
 		{"", "Bearer", "", ReasonMissing},
 		{"abc", "", "abc", ""},
-		{"Bearer abc", "", "Bearer abc", ""},
+		// Without require_scheme, a Bearer prefix is still taken off, as
+		// APIM does: clients send "Bearer <token>" whatever the policy says.
+		{"Bearer abc", "", "abc", ""},
+		{"bearer  abc", "", "abc", ""},
+		{"Basic abc", "", "Basic abc", ""},
 	} {
 		got, f := FromHeader(tc.value, tc.scheme)
 		if got != tc.want || reasonOf(f) != tc.reason {
