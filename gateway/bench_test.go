@@ -30,12 +30,16 @@ func BenchmarkServeKeyed(b *testing.B) {
 		b.Fatal(err)
 	}
 	target, _ := url.Parse(backend.URL + "/v1")
+	// The same transport settings as the gateway's routes: its transport
+	// with the default backend timeout on the response headers.
+	transport := gateway.NewTransport()
+	transport.ResponseHeaderTimeout = portal.DefaultBackendTimeout
 	bare := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.SetXForwarded()
 		},
-		Transport: gateway.NewTransport(),
+		Transport: transport,
 	}
 	// The same proxy with pooled copy buffers, as the gateway has: the
 	// difference between this one and the gateway is the gateway's own work.

@@ -97,6 +97,8 @@ type Gateway struct {
 
 	jwt *jwtValidators // validate_jwt validators by settings, kept across snapshots; used under reloadMu
 
+	timeouts *headerTimeouts // backend transports by response header timeout; used under reloadMu
+
 	routes    atomic.Pointer[snapshot]
 	unmatched *codeCounters // requests_total for requests that match no API
 
@@ -168,6 +170,7 @@ func New(c Config) (*Gateway, error) {
 		backendAuth: newBackendAuth(c.Transport, c.Logger, c.Now, c.BackendTokenTimeout, m),
 		limits:      newRateLimiter(m),
 		jwt:         newJWTValidators(c.JWTHTTPClient, c.Now, c.Logger),
+		timeouts:    newHeaderTimeouts(),
 
 		trustedProxies: c.TrustedProxies,
 	}

@@ -23,8 +23,8 @@ import (
 // It never uses an HTTP proxy from the environment (backends are reached
 // directly), keeps many idle connections per backend (a gateway sends all
 // its traffic to a few hosts), and leaves bodies compressed as the backend
-// sent them. The response header timeout is per API (see
-// headerTimeoutTransport), so the transport has none.
+// sent them. The response header timeout is per API (see timeouts.go), so
+// the transport has none.
 func NewTransport() *http.Transport {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
@@ -121,7 +121,7 @@ func (rt *route) handleError(w http.ResponseWriter, r *http.Request, err error) 
 	g := rt.gw
 	ctx := r.Context()
 	id := r.Header.Get(observe.RequestIDHeader)
-	timeout := errors.Is(err, errBackendTimeout)
+	timeout := isBackendTimeout(err)
 	if !timeout && ctx.Err() != nil {
 		rt.codes.inc(statusClientGone)
 		if g.log.Enabled(ctx, slog.LevelDebug) {
@@ -145,7 +145,9 @@ func (rt *route) handleError(w http.ResponseWriter, r *http.Request, err error) 
 		slog.String("method", r.Method), slog.String("backend_host", r.URL.Host), slog.Any("error", err))
 }
 
-// errBackendTimeout is what headerTimeoutTransport fails with.
+// errBackendTimeout is what headerTimeoutTransport fails with. (With an
+// *http.Transport, the timeout is its ResponseHeaderTimeout: see
+// timeouts.go.)
 var errBackendTimeout = errors.New("backend did not send the response headers in time")
 
 // headerTimeoutTransport gives the backend timeout to the wait for the

@@ -116,8 +116,9 @@ func (g *Gateway) buildSnapshot(ctx context.Context, version int64) (*snapshot, 
 		s.maxDepth = max(s.maxDepth, strings.Count(rt.path, "/")+1)
 		seen[rt.name] = true
 	}
-	g.backendAuth.sweep() // drops token sources and transports no route uses
-	g.jwt.sweep()         // drops validate_jwt validators no route uses
+	g.backendAuth.sweep()
+	g.timeouts.sweep() // drops token sources and transports no route uses
+	g.jwt.sweep()      // drops validate_jwt validators no route uses
 	// Forget the series of APIs that are gone, so that /metrics does not
 	// grow with every API ever served.
 	for name := range g.counters {
@@ -172,7 +173,7 @@ func (g *Gateway) newRoute(api *portal.API, products []string, open bool) *route
 		transport = failingTransport{err: err}
 	} else {
 		rt.backend = b
-		transport = &headerTimeoutTransport{next: backendTransport, timeout: timeout}
+		transport = g.timeouts.with(backendTransport, timeout)
 	}
 	rt.proxy = &httputil.ReverseProxy{
 		Rewrite:        rt.rewrite,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/porticoapi/portico/gateway"
+	"github.com/porticoapi/portico/portal"
 )
 
 // backendBody is what the trivial backend answers: a small JSON document,
@@ -32,12 +33,16 @@ func serveBareProxy(ctx context.Context, addr, backend string) error {
 	if err != nil {
 		return err
 	}
+	// The transport settings of the gateway's routes: its transport with
+	// the default backend timeout on the response headers.
+	transport := gateway.NewTransport()
+	transport.ResponseHeaderTimeout = portal.DefaultBackendTimeout
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.SetXForwarded()
 		},
-		Transport:  gateway.NewTransport(),
+		Transport:  transport,
 		BufferPool: &bufferPool{},
 	}
 	return listen(ctx, addr, rp)
