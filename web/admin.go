@@ -338,6 +338,14 @@ func adminAPIEditURL(name string) string { return "/admin/apis/" + url.PathEscap
 
 func adminAPIDeleteURL(name string) string { return "/admin/apis/" + url.PathEscape(name) + "/delete" }
 
+func adminAPIPoliciesURL(name string) string {
+	return "/admin/apis/" + url.PathEscape(name) + "/policies"
+}
+
+func adminAPIPolicyXMLURL(name string) string {
+	return "/admin/apis/" + url.PathEscape(name) + "/policies/xml"
+}
+
 func adminProductEditURL(name string) string {
 	return "/admin/products/" + url.PathEscape(name) + "/edit"
 }

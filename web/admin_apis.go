@@ -41,13 +41,14 @@ func (s *Server) handleAdminAPIs(w http.ResponseWriter, r *http.Request) {
 	v := views.AdminAPIsView{Frame: s.adminFrame(w, r, settings, adminAPIs, "APIs")}
 	for _, a := range apis {
 		row := views.AdminAPIRow{
-			Name:       a.Name,
-			Title:      a.Title(),
-			EditURL:    adminAPIEditURL(a.Name),
-			PortalURL:  apiURL(a.Name),
-			Path:       a.Path,
-			Backend:    a.Backend.URL,
-			Operations: len(a.Operations),
+			Name:        a.Name,
+			Title:       a.Title(),
+			EditURL:     adminAPIEditURL(a.Name),
+			PoliciesURL: adminAPIPoliciesURL(a.Name),
+			PortalURL:   apiURL(a.Name),
+			Path:        a.Path,
+			Backend:     a.Backend.URL,
+			Operations:  len(a.Operations),
 		}
 		if a.SubscriptionRequired {
 			row.Badges = append(row.Badges, components.Badge{Label: "Subscription required", Tone: components.ToneInfo})
@@ -322,6 +323,7 @@ func (s *Server) renderAPIForm(w http.ResponseWriter, r *http.Request, status in
 	} else {
 		v.Action = adminAPIEditURL(stored.Name)
 		v.DeleteURL = adminAPIDeleteURL(stored.Name)
+		v.PoliciesURL = adminAPIPoliciesURL(stored.Name)
 		v.Frame = s.adminFrame(w, r, settings, adminAPIs, "Edit "+stored.Title(), components.Link{Label: "APIs", URL: "/admin/apis"})
 		v.Spec = specFacts(stored)
 	}

@@ -21,12 +21,15 @@
 //   - one file per resource for the handlers: home.go, apis.go,
 //     products.go, static.go, signin.go; the administration in admin.go
 //     (AdminStore, dashboard, users, shared helpers) and admin_apis.go,
-//     admin_products.go, admin_subscriptions.go. Every admin form POSTs and
+//     admin_products.go, admin_subscriptions.go; an API's policy editor in
+//     admin_policies.go (handlers) and admin_policy_form.go (the one
+//     translation between the policy form and portal.Policies/BackendAuth,
+//     where secrets are kept apart and never rendered). Every admin form POSTs and
 //     redirects with 303 on success, leaving a one-time notice in the
 //     session; a refused value re-renders the form with the message
 //     (formError) and writes nothing.
 //
-// web imports portal, auth, openapi, observe, static, web/views and
+// web imports portal, auth, openapi, policyxml, observe, static, web/views and
 // web/components. It must not import gateway, a concrete store
 // (portal/sqlite, portal/postgres) or cmd; it declares the store methods it
 // needs in Store and AdminStore.

@@ -200,6 +200,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /admin/apis/{api}/edit", admin(s.handleAdminUpdateAPI))
 	mux.Handle("GET /admin/apis/{api}/delete", admin(s.handleAdminConfirmDeleteAPI))
 	mux.Handle("POST /admin/apis/{api}/delete", admin(s.handleAdminDeleteAPI))
+	mux.Handle("GET /admin/apis/{api}/policies", admin(s.handleAdminPolicies))
+	mux.Handle("POST /admin/apis/{api}/policies", admin(s.handleAdminSavePolicies))
+	mux.Handle("POST /admin/apis/{api}/policies/xml", admin(s.handleAdminImportPolicyXML))
 
 	mux.Handle("GET /admin/products", admin(s.handleAdminProducts))
 	mux.Handle("GET /admin/products/new", admin(s.handleAdminNewProduct))

@@ -15,6 +15,7 @@ type Field struct {
 	MaxLength    int
 	Accept       string // file inputs: the file types offered
 	Rows         int    // TextArea: visible lines (4 when 0)
+	Mono         bool   // TextArea: monospaced, no spell checking (keys, addresses, PEM)
 	TestID       string
 }
 
@@ -86,3 +87,18 @@ type PostButton struct {
 	Comment string
 	ID      string // unique on the page when Comment is set: the field's id
 }
+
+// RadioGroup is a set of radio buttons under one legend; the form sends the
+// checked choice's Value under Name.
+type RadioGroup struct {
+	ID      string // prefix of the buttons' ids: ID + "-" + Value
+	Name    string
+	Legend  string
+	Hint    string
+	Choices []Choice // Selected marks the checked one
+	TestID  string   // prefix of the buttons' data-testid: TestID + "-" + Value
+}
+
+func (g RadioGroup) hintID() string { return g.ID + "-hint" }
+
+func (g RadioGroup) buttonID(c Choice) string { return g.ID + "-" + c.Value }

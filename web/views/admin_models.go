@@ -48,14 +48,15 @@ type AdminAPIsView struct {
 
 // AdminAPIRow is one API in the administration list.
 type AdminAPIRow struct {
-	Name       string
-	Title      string
-	EditURL    string
-	PortalURL  string
-	Path       string
-	Backend    string
-	Operations int
-	Badges     []components.Badge
+	Name        string
+	Title       string
+	EditURL     string
+	PoliciesURL string
+	PortalURL   string
+	Path        string
+	Backend     string
+	Operations  int
+	Badges      []components.Badge
 }
 
 // APIForm holds the values of the API form as typed.
@@ -72,14 +73,15 @@ type APIForm struct {
 
 // APIFormView is the form that creates (Create) or edits an API.
 type APIFormView struct {
-	Frame     AdminFrame
-	Create    bool
-	Action    string
-	CancelURL string
-	DeleteURL string // edit only
-	Error     string
-	Form      APIForm
-	Spec      []components.Fact // edit only: the stored document
+	Frame       AdminFrame
+	Create      bool
+	Action      string
+	CancelURL   string
+	DeleteURL   string // edit only
+	PoliciesURL string // edit only: the API's policy editor
+	Error       string
+	Form        APIForm
+	Spec        []components.Fact // edit only: the stored document
 }
 
 // ConfirmView asks before deleting something.
@@ -223,4 +225,74 @@ type AdminUserRow struct {
 	Role    string
 	State   components.Badge
 	Created string
+}
+
+// PolicyForm holds the values of an API's policy form as typed, or as
+// formatted from the stored policies. Secrets (signing keys, passwords,
+// client secrets, private keys) are never part of it, so no page can show
+// them: the *Set fields and StoredKeys only say what is stored.
+type PolicyForm struct {
+	IPFilterEnabled   bool
+	IPFilterAction    string // allow | forbid
+	IPFilterAddresses string // one address or CIDR a line
+	IPFilterRanges    string // one "from-to" a line
+
+	JWTEnabled       bool
+	JWTHeader        string
+	JWTQuery         string
+	JWTRequireScheme string
+	JWTOpenIDConfig  string // one URL a line
+	// JWTStoredKeys describes each stored signing key (its kind, never its
+	// value); JWTClearKeys asks to drop them.
+	JWTStoredKeys            []string
+	JWTClearKeys             bool
+	JWTIssuers               string // one a line
+	JWTAudiences             string // one a line
+	JWTRequiredClaims        string // one "name: all|any: v1, v2 [separator X]" a line
+	JWTClockSkew             string // a Go duration
+	JWTRequireExpirationTime bool
+	JWTRequireSignedTokens   bool
+	JWTFailedStatus          string
+	JWTFailedMessage         string
+
+	CertEnabled           bool
+	CertValidateTrust     bool
+	CertValidateNotBefore bool
+	CertValidateNotAfter  bool
+	CertCACertificates    string // PEM, one or more certificates
+	CertIdentities        string // one "key=value; key=value" identity a line
+
+	RateLimitEnabled bool
+	RateLimitCalls   string
+	RateLimitPeriod  string
+
+	BackendAuth       string // none | basic | oauth | certificate
+	BasicUsername     string
+	BasicPasswordSet  bool
+	OAuthTokenURL     string
+	OAuthClientID     string
+	OAuthSecretSet    bool
+	OAuthScope        string
+	OAuthResource     string
+	CertificatePEM    string
+	CertificateKeySet bool
+}
+
+// PoliciesView is an API's policy editor: the form, and the form that
+// replaces the policies from pasted APIM policy XML.
+type PoliciesView struct {
+	Frame     AdminFrame
+	Action    string // POST target of the policy form
+	CancelURL string
+	Error     string // why the policy form was not saved
+	// SecretsDropped says that the refused form had secrets typed in it,
+	// which are not shown again.
+	SecretsDropped bool
+	Form           PolicyForm
+	IPActions      components.RadioGroup
+	BackendAuth    components.RadioGroup
+
+	XMLAction   string
+	XML         string   // the pasted document, kept after problems
+	XMLProblems []string // "line N: element: message"
 }
