@@ -58,6 +58,15 @@ type Config struct {
 	// CleanupInterval is how often Run deletes expired sessions;
 	// DefaultCleanupInterval when 0.
 	CleanupInterval time.Duration
+	// Captchas stores CAPTCHA challenges (captcha.go); nil: no CAPTCHA,
+	// so sign-up and password reset are unavailable.
+	Captchas portal.CaptchaService
+	// Tokens stores the one-time links of account mail (account.go); nil:
+	// no sign-up confirmation or password reset.
+	Tokens portal.AccountTokenService
+	// AccountLimits bound sign-up, reset and CAPTCHA requests; zero fields
+	// take DefaultAccountLimits.
+	AccountLimits AccountLimits
 }
 
 // Auth signs users in and out and recognizes them on every request.
@@ -72,6 +81,9 @@ type Auth struct {
 	clientIP   func(r *http.Request) string
 	limiter    *SignInLimiter
 	cleanup    time.Duration
+	captchas   portal.CaptchaService
+	tokens     portal.AccountTokenService
+	attempts   *accountLimiter
 }
 
 // New checks c and returns an Auth.
@@ -108,6 +120,9 @@ func New(c Config) (*Auth, error) {
 		clientIP:   c.ClientIP,
 		limiter:    NewSignInLimiter(c.Limits),
 		cleanup:    c.CleanupInterval,
+		captchas:   c.Captchas,
+		tokens:     c.Tokens,
+		attempts:   newAccountLimiter(c.AccountLimits),
 	}
 	if secure {
 		a.cookieName = SecureCookieName
@@ -394,6 +409,8 @@ func (a *Auth) Run(ctx context.Context) error {
 func (a *Auth) Cleanup(ctx context.Context) {
 	now := a.now()
 	a.limiter.Prune(now)
+	a.attempts.prune(now)
+	a.cleanupAccounts(ctx, now)
 	n, err := a.sessions.DeleteExpiredSessions(ctx, now)
 	switch {
 	case err != nil && ctx.Err() == nil:

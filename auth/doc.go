@@ -13,8 +13,36 @@
 //     the request's context; RequireUser and RequireAdmin guard routes and
 //     report failures through the caller's error mapper; SignIn, SignOut,
 //     one-time flash values, and Run, which deletes expired sessions.
+//   - oidc.go, oidc_provider.go, oidc_http.go: OIDC, sign-in with OpenID
+//     Connect providers (Entra ID, Entra External ID, any provider with
+//     discovery): authorization code flow with PKCE S256; state, nonce and
+//     verifier of 256 bits each kept in the server-side session, single-use,
+//     compared in constant time, expiring after FlowTTL; the ID token
+//     validated per OpenID Connect Core 3.1.3.7 with go-oidc plus the
+//     checks it leaves out (sub, iat, untrusted audiences, azp, nonce,
+//     Entra's {tenantid} issuer and allowed tenants); the userinfo sub
+//     checked against the token's; accounts found by (issuer, subject), for
+//     Entra by (tid, oid), never by email. Calls to providers go through
+//     NewProviderClient (timeouts, 1 MiB bodies) and a key set that
+//     refetches on an unknown kid at most once per interval.
 //   - ratelimit.go: the in-memory failure counters behind the sign-in
 //     limits, and LimitError, which edges answer with 429 and Retry-After.
+//   - captcha.go: CAPTCHA challenges (dchest/captcha draws them; the
+//     digits come from captcha.RandomDigits and live in the store, so the
+//     library's global store is never used and any instance can check an
+//     answer): bound to the session that fetched them, single use (taken
+//     before the answer is compared), expiring after CaptchaTTL.
+//   - account.go: what password accounts need besides sign-in: one-time
+//     links for mail (only their SHA-256 stored; Peek to show a form,
+//     Redeem to use one up), StartSession for a confirmed address or a
+//     reset password, revoking a user's sessions, CheckPassword for forms
+//     that ask for the current password, the CAPTCHA-after-failures rule
+//     of sign-in, and AccountLimits, the per-address and per-email budgets
+//     of sign-up, reset and CAPTCHA requests (429 with Retry-After).
+//   - passwordpolicy.go, common_passwords.txt: the rules of a new
+//     password (length in characters, 6 to 128 as the settings say, not
+//     one of a few hundred common passwords, not the email), without
+//     composition rules.
 //
 // Security choices, in one place: the session id rotates on sign-in
 // (fixation); the cookie is HttpOnly, SameSite=Lax, and __Host-prefixed and

@@ -24,6 +24,12 @@ type Limit struct {
 type SignInLimits struct {
 	PerEmail Limit
 	PerIP    Limit
+	// CaptchaAfter is how many failures for an email, and
+	// CaptchaAfterPerIP how many from an address, make sign-in ask for a
+	// CAPTCHA as well, before the limits above refuse outright; 0: 3 and
+	// 10. An address may be a whole office behind one NAT, hence more.
+	CaptchaAfter      int
+	CaptchaAfterPerIP int
 	// MaxKeys bounds the memory of each counter: past it, expired entries
 	// are dropped and then, if need be, arbitrary ones.
 	MaxKeys int
@@ -33,9 +39,11 @@ type SignInLimits struct {
 // minutes, at most 100,000 keys each (a few MiB).
 func DefaultSignInLimits() SignInLimits {
 	return SignInLimits{
-		PerEmail: Limit{Failures: 10, Window: 15 * time.Minute},
-		PerIP:    Limit{Failures: 30, Window: 15 * time.Minute},
-		MaxKeys:  100_000,
+		PerEmail:          Limit{Failures: 10, Window: 15 * time.Minute},
+		PerIP:             Limit{Failures: 30, Window: 15 * time.Minute},
+		CaptchaAfter:      3,
+		CaptchaAfterPerIP: 10,
+		MaxKeys:           100_000,
 	}
 }
 
@@ -74,8 +82,10 @@ func waitText(d time.Duration) string {
 // memory. Each portal process counts on its own, which is enough to make
 // guessing slow; it is safe for concurrent use.
 type SignInLimiter struct {
-	email *FailureCounter
-	ip    *FailureCounter
+	email          *FailureCounter
+	ip             *FailureCounter
+	captchaAfter   int
+	captchaAfterIP int
 }
 
 // NewSignInLimiter returns a limiter with limits l; zero fields take the
@@ -91,7 +101,21 @@ func NewSignInLimiter(l SignInLimits) *SignInLimiter {
 	if l.MaxKeys <= 0 {
 		l.MaxKeys = d.MaxKeys
 	}
-	return &SignInLimiter{email: NewFailureCounter(l.PerEmail, l.MaxKeys), ip: NewFailureCounter(l.PerIP, l.MaxKeys)}
+	if l.CaptchaAfter <= 0 {
+		l.CaptchaAfter = d.CaptchaAfter
+	}
+	if l.CaptchaAfterPerIP <= 0 {
+		l.CaptchaAfterPerIP = d.CaptchaAfterPerIP
+	}
+	return &SignInLimiter{email: NewFailureCounter(l.PerEmail, l.MaxKeys), ip: NewFailureCounter(l.PerIP, l.MaxKeys),
+		captchaAfter: l.CaptchaAfter, captchaAfterIP: l.CaptchaAfterPerIP}
+}
+
+// CaptchaRequired reports whether the email (when not empty) or the
+// address has failed often enough that the next attempt must also solve a
+// CAPTCHA.
+func (l *SignInLimiter) CaptchaRequired(email, ip string, now time.Time) bool {
+	return (email != "" && l.email.Count(email, now) >= l.captchaAfter) || l.ip.Count(addressKey(ip), now) >= l.captchaAfterIP
 }
 
 // Check returns a *LimitError when the email or the address has used up
@@ -172,6 +196,17 @@ func (c *FailureCounter) Blocked(key string, now time.Time) (time.Duration, bool
 		return 0, false
 	}
 	return f.start.Add(c.limit.Window).Sub(now), true
+}
+
+// Count returns how many failures key has in its current window at now.
+func (c *FailureCounter) Count(key string, now time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.entries[key]
+	if !ok || c.expired(f, now) {
+		return 0
+	}
+	return f.count
 }
 
 // Fail counts one failure of key at now.

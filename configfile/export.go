@@ -62,6 +62,7 @@ type (
 		SignUp              bool     `yaml:"signup"`
 		EmailConfirmation   bool     `yaml:"email_confirmation"`
 		AllowedEmailDomains []string `yaml:"allowed_email_domains"`
+		MinPasswordLength   int      `yaml:"min_password_length,omitempty"`
 	}
 	xSession struct {
 		IdleTimeout     string `yaml:"idle_timeout"`
@@ -152,6 +153,7 @@ func Export(ctx context.Context, c Config, w io.Writer, opts ExportOptions) erro
 			BasicAuth: xBasicAuth{
 				SignIn: s.BasicAuth.SignIn, SignUp: s.BasicAuth.SignUp, EmailConfirmation: s.BasicAuth.EmailConfirmation,
 				AllowedEmailDomains: escAll(s.BasicAuth.AllowedEmailDomains),
+				MinPasswordLength:   s.BasicAuth.MinPasswordLength,
 			},
 			TermsOfUse:    esc(s.TermsOfUse),
 			InvitationTTL: formatDuration(s.InvitationTTL),

@@ -30,7 +30,7 @@ var (
 		later: []string{"identity_providers", "authorization_servers"},
 	}
 	portalKeys    = keys{known: []string{"title", "anonymous_access", "basic_auth", "terms_of_use", "invitation_ttl", "session"}}
-	basicAuthKeys = keys{known: []string{"signin", "signup", "email_confirmation", "allowed_email_domains"}}
+	basicAuthKeys = keys{known: []string{"signin", "signup", "email_confirmation", "allowed_email_domains", "min_password_length"}}
 	sessionKeys   = keys{known: []string{"idle_timeout", "absolute_timeout"}}
 	apiKeys       = keys{
 		known: []string{"name", "display_name", "description", "path", "openapi", "backend", "subscription_required", "subscription_key", "policies", "policies_xml"},
@@ -279,6 +279,8 @@ func (d *decoder) settings(line int, n *yaml.Node, path string) *settingsEntry {
 					d.boolean(vn, p, &s.BasicAuth.EmailConfirmation)
 				case "allowed_email_domains":
 					s.BasicAuth.AllowedEmailDomains = d.strs(vn, p)
+				case "min_password_length":
+					d.integer(vn, p, &s.BasicAuth.MinPasswordLength)
 				}
 			})
 		case "terms_of_use":

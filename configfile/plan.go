@@ -637,6 +637,7 @@ func settingsDiff(have, want *portal.Settings) *diff {
 	d.boolean("basic_auth.signup", have.BasicAuth.SignUp, want.BasicAuth.SignUp)
 	d.boolean("basic_auth.email_confirmation", have.BasicAuth.EmailConfirmation, want.BasicAuth.EmailConfirmation)
 	d.list("basic_auth.allowed_email_domains", have.BasicAuth.AllowedEmailDomains, want.BasicAuth.AllowedEmailDomains)
+	d.integer("basic_auth.min_password_length", have.BasicAuth.MinPasswordLength, want.BasicAuth.MinPasswordLength)
 	d.str("terms_of_use", have.TermsOfUse, want.TermsOfUse)
 	d.duration("invitation_ttl", have.InvitationTTL, want.InvitationTTL)
 	d.duration("session.idle_timeout", have.Session.IdleTimeout, want.Session.IdleTimeout)

@@ -22,6 +22,7 @@ const fullConfig = `portal:
   basic_auth:
     signup: false
     allowed_email_domains: ["@Contoso.com", example.com]
+    min_password_length: 6
   terms_of_use: "Be nice. $${NOT_A_VAR}"
   invitation_ttl: 72h
   session: {idle_timeout: 1h, absolute_timeout: 8h}
@@ -159,6 +160,7 @@ func TestApplyCreatesEverything(t *testing.T) {
 ~ portal: anonymous_access allow -> redirect
 ~ portal: basic_auth.signup true -> false
 ~ portal: basic_auth.allowed_email_domains [] -> [contoso.com, example.com]
+~ portal: basic_auth.min_password_length 0 -> 6
 ~ portal: terms_of_use "" -> "Be nice. ${NOT_A_VAR}"
 ~ portal: invitation_ttl 48h -> 72h
 ~ portal: session.idle_timeout 30m -> 1h

@@ -10,9 +10,14 @@
 // SetDiscoveryIssuer, SetOversizedJWKS) while counters tell how often it
 // was asked for its documents.
 //
-// The interactive part of a provider (authorization endpoint with the
-// authorization code grant and PKCE, userinfo) is not here yet; routes.go
-// marks where it goes.
+// The interactive part (authorize.go): named test users (AddUser) chosen
+// on a tiny login page without password (login_hint preselects one), the
+// authorization code grant with PKCE S256 only (plain and a missing
+// verifier are refused), nonce and state passed through, ID tokens with
+// iss, aud, sub, nonce, iat, exp, email and name, /userinfo for the access
+// token, an Entra mode (Config.EntraIssuerBase) with tid, oid and the
+// multi-tenant issuer template, and SetMisbehaviour to make ID tokens
+// wrong in one way at a time.
 //
 // It imports only the standard library and go-jose. It must not import any
 // other Portico package: the demo and tests of every package may use it.

@@ -20,7 +20,7 @@ const (
 	DiscoveryPath     = "/.well-known/openid-configuration"
 	JWKSPath          = "/jwks"
 	TokenPath         = "/token"
-	AuthorizationPath = "/authorize" // advertised; not served yet
+	AuthorizationPath = "/authorize"
 )
 
 // Config is what a Provider needs.
@@ -33,6 +33,12 @@ type Config struct {
 	Now func() time.Time
 	// TokenTTL is the lifetime of tokens from /token; 0: DefaultTokenTTL.
 	TokenTTL time.Duration
+	// EntraIssuerBase turns on Entra mode, e.g.
+	// "https://login.microsoftonline.com": ID tokens then carry tid and oid
+	// and the issuer {EntraIssuerBase}/{tid}/v2.0 of the user's tenant, and
+	// discovery is also served at /{tenant}/v2.0/.well-known/openid-configuration
+	// (with the {tenantid} issuer template for organizations and common).
+	EntraIssuerBase string
 }
 
 // Provider is the development OpenID Connect provider. Its methods are
@@ -50,6 +56,12 @@ type Provider struct {
 	discoveryIssuer string // "" : the real issuer
 	down            bool
 	oversized       bool
+	entraBase       string
+	users           []User
+	redirects       map[string][]string
+	codes           map[string]grant
+	access          map[string]accessGrant
+	misbehaviour    Misbehaviour
 
 	jwksFetches      atomic.Int64
 	discoveryFetches atomic.Int64
@@ -82,6 +94,10 @@ func New(c Config) (*Provider, error) {
 		keys:        keys,
 		unpublished: unpublished,
 		clients:     map[string]client{},
+		entraBase:   strings.TrimSuffix(c.EntraIssuerBase, "/"),
+		redirects:   map[string][]string{},
+		codes:       map[string]grant{},
+		access:      map[string]accessGrant{},
 	}
 	p.mux = p.routes()
 	return p, nil
@@ -150,16 +166,24 @@ type discovery struct {
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	ScopesSupported                   []string `json:"scopes_supported"`
+	UserInfoEndpoint                  string   `json:"userinfo_endpoint"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	ClaimsSupported                   []string `json:"claims_supported"`
 }
 
 func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	p.serveDiscovery(w, p.issuer)
+}
+
+// serveDiscovery answers with the discovery document advertising iss
+// (unless SetDiscoveryIssuer overrides it).
+func (p *Provider) serveDiscovery(w http.ResponseWriter, iss string) {
 	p.discoveryFetches.Add(1)
 	p.mu.Lock()
-	iss := p.discoveryIssuer
-	p.mu.Unlock()
-	if iss == "" {
-		iss = p.issuer
+	if p.discoveryIssuer != "" {
+		iss = p.discoveryIssuer
 	}
+	p.mu.Unlock()
 	writeJSON(w, http.StatusOK, discovery{
 		Issuer:                            iss,
 		AuthorizationEndpoint:             p.issuer + AuthorizationPath,
@@ -168,9 +192,12 @@ func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		ResponseTypesSupported:            []string{"code"},
 		SubjectTypesSupported:             []string{"public"},
 		IDTokenSigningAlgValuesSupported:  []string{"RS256", "PS256", "ES256", "EdDSA"},
-		GrantTypesSupported:               []string{"client_credentials"},
+		GrantTypesSupported:               []string{"authorization_code", "client_credentials"},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
-		ScopesSupported:                   []string{"openid"},
+		ScopesSupported:                   []string{"openid", "profile", "email"},
+		UserInfoEndpoint:                  p.issuer + UserInfoPath,
+		CodeChallengeMethodsSupported:     []string{"S256"},
+		ClaimsSupported:                   []string{"iss", "aud", "sub", "iat", "exp", "nonce", "email", "name", "tid", "oid"},
 	})
 }
 
@@ -187,9 +214,12 @@ func (p *Provider) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	// A valid document that is simply too big: the real keys, and a
 	// member no client reads, filled with 2 MiB of hex.
 	pad := make([]byte, 1<<20)
-	rand.Read(pad)
+	randRead(pad)
 	writeJSON(w, http.StatusOK, map[string]any{"keys": set.Keys, "padding": hex.EncodeToString(pad)})
 }
+
+// randRead fills b from crypto/rand, which never fails since Go 1.24.
+func randRead(b []byte) { rand.Read(b) }
 
 // writeJSON answers with v as JSON; the provider's answers are never
 // cached by clients on their own (RFC 6749 section 5.1 asks for no-store on

@@ -8,10 +8,10 @@ func (p *Provider) routes() *http.ServeMux {
 	mux.HandleFunc("GET "+DiscoveryPath, p.handleDiscovery)
 	mux.HandleFunc("GET "+JWKSPath, p.handleJWKS)
 	mux.HandleFunc("POST "+TokenPath, p.handleToken)
-	// The identity issue adds the interactive endpoints here:
-	//   GET  /authorize  (authorization code with PKCE S256, a test user chooser)
-	//   GET  /userinfo   (bearer access token from /token)
-	// and the authorization_code grant in handleToken's switch (token.go);
-	// discovery then advertises them (provider.go handleDiscovery).
+	mux.HandleFunc("GET "+AuthorizationPath, p.handleAuthorize)
+	mux.HandleFunc("POST "+AuthorizationPath, p.handleLogin)
+	mux.HandleFunc("GET "+UserInfoPath, p.handleUserInfo)
+	mux.HandleFunc("POST "+UserInfoPath, p.handleUserInfo)
+	mux.HandleFunc("GET /{tenant}/v2.0"+DiscoveryPath, p.handleTenantDiscovery)
 	return mux
 }

@@ -37,11 +37,12 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	switch grant := r.PostForm.Get("grant_type"); grant {
 	case "client_credentials":
 		p.clientCredentials(w, r)
-	// case "authorization_code": added with /authorize (routes.go).
+	case "authorization_code":
+		p.authorizationCode(w, r)
 	case "":
 		oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type is required.")
 	default:
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Only client_credentials is supported.")
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Only authorization_code and client_credentials are supported.")
 	}
 }
 

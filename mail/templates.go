@@ -22,6 +22,10 @@ const (
 	SubscriptionApproved = "subscription_approved"
 	SubscriptionRejected = "subscription_rejected"
 	ApprovalPending      = "approval_pending"
+	// AccountExists answers a sign-up with an address that already has an
+	// account: the portal's page says "check your email" either way, and
+	// the owner learns how to sign in or reset the password.
+	AccountExists = "account_exists"
 )
 
 // Data is what the templates may use. Link is an absolute URL built from

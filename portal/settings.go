@@ -30,6 +30,10 @@ type BasicAuthSettings struct {
 	SignUp              bool
 	EmailConfirmation   bool
 	AllowedEmailDomains []string // empty: any
+	// MinPasswordLength is the fewest characters a new password may have:
+	// 0 means the default, 8; an administrator may lower it to 6, as APIM
+	// allows, or raise it up to 128.
+	MinPasswordLength int
 }
 
 // SessionSettings bound how long a signed-in session lasts.
@@ -66,6 +70,9 @@ func (s *Settings) Validate() error {
 			return Errorf(EINVALID, "Allowed email domain %q is not a domain name.", s.BasicAuth.AllowedEmailDomains[i])
 		}
 		s.BasicAuth.AllowedEmailDomains[i] = d
+	}
+	if n := s.BasicAuth.MinPasswordLength; n != 0 && (n < 6 || n > 128) {
+		return Errorf(EINVALID, "Minimum password length must be between 6 and 128 characters.")
 	}
 	if s.InvitationTTL < time.Minute || s.InvitationTTL > 30*24*time.Hour {
 		return Errorf(EINVALID, "Invitation lifetime must be between 1m and 720h.")

@@ -13,6 +13,9 @@ type Store interface {
 	SessionService
 	DenialService
 	OutboxService
+	CaptchaService
+	AccountTokenService
+	IdentityProviderService
 
 	// Apply writes a whole change set in one transaction: all of it or,
 	// on any error, nothing. Errors are those of the individual services,

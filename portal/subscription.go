@@ -256,3 +256,65 @@ type KeyProtector interface {
 	// another secret.
 	Open(sealed []byte) ([]byte, error)
 }
+
+// Live reports whether a subscription in state s holds, or may come to
+// hold, working keys: submitted, active or suspended. These are the states
+// that count towards a product's subscriptions limit and whose keys the
+// owner may still see and regenerate.
+func (s SubscriptionState) Live() bool {
+	return s == SubscriptionSubmitted || s == SubscriptionActive || s == SubscriptionSuspended
+}
+
+// SubscriptionRequest is a developer asking, from the portal, to subscribe
+// to a product.
+type SubscriptionRequest struct {
+	Product       *Product
+	Owner         *User
+	DisplayName   string
+	TermsAccepted bool
+}
+
+// Subscription checks the request against the product's rules and returns
+// the subscription to create: scoped to the product, owned by the
+// requester, submitted when the product requires approval and active
+// otherwise, under a generated name. The subscriptions limit is the
+// store's to enforce (CreateSubscription), in the same transaction as the
+// insert. Returns EINVALID when the product is not published or needs no
+// subscription, when its terms are not accepted, or when the display name
+// is too long.
+func (req SubscriptionRequest) Subscription() (*Subscription, error) {
+	p := req.Product
+	switch {
+	case p.State != ProductPublished:
+		return nil, Errorf(EINVALID, "Product %s is not published; only published products can be subscribed to.", p.Title())
+	case p.IsOpen():
+		return nil, Errorf(EINVALID, "Product %s is open: its APIs need no subscription.", p.Title())
+	case p.Terms != "" && !req.TermsAccepted:
+		return nil, Errorf(EINVALID, "Accept the terms of use of %s to subscribe.", p.Title())
+	}
+	display := strings.TrimSpace(req.DisplayName)
+	if len(display) > 300 {
+		return nil, Errorf(EINVALID, "The subscription's name must be at most 300 characters.")
+	}
+	state := SubscriptionActive
+	if p.ApprovalRequired {
+		state = SubscriptionSubmitted
+	}
+	return &Subscription{
+		Name:        subscriptionName(p.Name),
+		DisplayName: display,
+		OwnerID:     req.Owner.ID,
+		Scope:       Scope{Kind: ScopeProduct, Name: p.Name},
+		State:       state,
+	}, nil
+}
+
+// subscriptionName is product's name and 64 random bits, cut to fit a
+// name: unique without asking the store, and telling what it is for.
+func subscriptionName(product string) string {
+	suffix := "-" + GenerateKey()[:16]
+	if len(product)+len(suffix) > MaxNameLength {
+		product = strings.TrimRight(product[:MaxNameLength-len(suffix)], "-_.")
+	}
+	return product + suffix
+}

@@ -67,6 +67,7 @@ func adminNav(section string) []components.NavItem {
 		{Label: "Products", URL: "/admin/products", Current: section == adminProducts},
 		{Label: "Subscriptions", URL: "/admin/subscriptions", Current: section == adminSubscriptions},
 		{Label: "Users", URL: "/admin/users", Current: section == adminUsers},
+		{Label: "Outbox", URL: "/admin/outbox", Current: section == adminOutbox},
 	}
 }
 

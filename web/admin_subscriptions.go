@@ -217,6 +217,7 @@ func (s *Server) handleAdminSubscriptionAction(w http.ResponseWriter, r *http.Re
 		}
 		return
 	}
+	s.notifySubscriptionDecision(r, sub, action)
 	s.done(w, r, adminSubscriptionURL(sub.ID), "Subscription "+sub.Name+" "+verb+".")
 }
 

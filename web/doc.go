@@ -19,9 +19,16 @@
 //   - layout.go: the shell around every page (title, navigation, account
 //     area) and the portal's own URLs.
 //   - one file per resource for the handlers: home.go, apis.go,
-//     products.go, static.go, signin.go; the administration in admin.go
+//     products.go, static.go, signin.go (with signin_oidc.go for sign-in
+//     and linking with identity providers, over auth.OIDC); the
+//     administration in admin.go
 //     (AdminStore, dashboard, users, shared helpers) and admin_apis.go,
-//     admin_products.go, admin_subscriptions.go; an API's policy editor in
+//     admin_products.go, admin_subscriptions.go, admin_outbox.go; a
+//     developer's profile and own subscriptions in subscriptions.go;
+//     password accounts in signup.go (AccountStore, sign-up and its
+//     confirmation), reset.go (password reset), account.go (change the
+//     password, close the account) and captcha.go (the CAPTCHA's picture
+//     and sound, and the field every CAPTCHA form shows); an API's policy editor in
 //     admin_policies.go (handlers) and admin_policy_form.go (the one
 //     translation between the policy form and portal.Policies/BackendAuth,
 //     where secrets are kept apart and never rendered). Every admin form POSTs and

@@ -18,6 +18,7 @@ import (
 
 	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/keyring"
+	"github.com/porticoapi/portico/mail"
 	"github.com/porticoapi/portico/portal"
 	"github.com/porticoapi/portico/portal/sqlite"
 	"github.com/porticoapi/portico/web"
@@ -50,6 +51,10 @@ type env struct {
 type envOptions struct {
 	publicURL string // default https://portal.example.com
 	limits    auth.SignInLimits
+	// accountLimits bound sign-up, reset and CAPTCHA requests.
+	accountLimits auth.AccountLimits
+	// mail sends the portal's mail; nil: the outbox in the store.
+	mail mail.Sender
 }
 
 func newEnv(t *testing.T) *env {
@@ -88,6 +93,10 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		Now:       e.clock.Now,
 		Logger:    logger,
 		Limits:    o.limits,
+
+		Captchas:      store,
+		Tokens:        store,
+		AccountLimits: o.accountLimits,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +109,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		GatewayURL: "https://gateway.example.com",
 		PublicURL:  o.publicURL,
 		Auth:       e.auth,
+		Mail:       o.mail,
 	})
 	if err != nil {
 		t.Fatal(err)

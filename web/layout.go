@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/porticoapi/portico/portal"
 	"github.com/porticoapi/portico/web/components"
@@ -79,7 +80,9 @@ func visibleTo(r *http.Request, f portal.APIFilter) portal.APIFilter {
 
 // signInURL leads to the sign-in page and back to the page shown.
 func signInURL(r *http.Request) string {
-	if r.URL.Path == "/" || r.URL.Path == "/signin" {
+	// Nothing under /signin/ is worth returning to: an identity
+	// provider's callback carries a used code and state.
+	if r.URL.Path == "/" || r.URL.Path == "/signin" || strings.HasPrefix(r.URL.Path, "/signin/") {
 		return "/signin"
 	}
 	return "/signin?next=" + url.QueryEscape(r.URL.RequestURI())

@@ -71,6 +71,16 @@ func (s *Server) handleProduct(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, notFound)
 		return
 	}
+	s.renderProduct(w, r, http.StatusOK, settings, p, nil)
+}
+
+// renderProduct shows product p with status. A signed-in user of a
+// published product that needs a subscription gets the subscribe form:
+// form, when it comes back refused, or an empty one.
+func (s *Server) renderProduct(w http.ResponseWriter, r *http.Request, status int, settings *portal.Settings, p *portal.Product, form *views.SubscribeForm) {
+	ctx := r.Context()
+	user := portal.UserFromContext(ctx)
+	var err error
 	var apis []*portal.API
 	if len(p.APIs) > 0 { // no names would mean no filter: every API
 		apis, _, err = s.store.FindAPIs(ctx, visibleTo(r, portal.APIFilter{Names: p.APIs}))
@@ -93,7 +103,13 @@ func (s *Server) handleProduct(w http.ResponseWriter, r *http.Request) {
 	if user == nil && !p.IsOpen() {
 		v.SignInURL = signInURL(r)
 	}
-	s.render(w, r, http.StatusOK, views.ProductPage(v))
+	if user != nil && !p.IsOpen() && p.State == portal.ProductPublished {
+		if v.Subscribe, err = s.subscribeForm(ctx, user, p, form); err != nil {
+			s.error(w, r, err)
+			return
+		}
+	}
+	s.render(w, r, status, views.ProductPage(v))
 }
 
 // productFacts spells out a product's terms of access.

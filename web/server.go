@@ -31,9 +31,13 @@ type Store interface {
 	FindAPISpec(ctx context.Context, name string) ([]byte, portal.SpecInfo, error)
 	FindProducts(ctx context.Context, filter portal.ProductFilter) ([]*portal.Product, int, error)
 	FindProductByName(ctx context.Context, name string) (*portal.Product, error)
+	// FindIdentityProviders lists the sign-in page's provider buttons.
+	FindIdentityProviders(ctx context.Context) ([]*portal.IdentityProvider, error)
 
 	AdminStore
+	AccountStore
 	mail.OutboxStore
+	OutboxReader
 }
 
 // Config is what the portal's web server needs.
@@ -63,6 +67,10 @@ type Config struct {
 	// subscription notices); nil: mail.Outbox on Store, without a log.
 	// Links in mail are built from PublicURL, never from a request.
 	Mail mail.Sender
+	// OIDC signs users in with the store's identity providers (GET
+	// /signin/{idp} and its callback, linking from the profile). Nil: no
+	// provider buttons, and those routes answer 404.
+	OIDC *auth.OIDC
 }
 
 // Server is the portal's web server.
@@ -77,6 +85,7 @@ type Server struct {
 	assets       *static.Assets
 	assetURLs    components.Assets
 	auth         *auth.Auth // nil: no sign-in
+	oidc         *auth.OIDC // nil: no identity providers
 	authenticate func(http.Handler) http.Handler
 	pages        *pageCache
 	mail         mail.Sender
@@ -100,6 +109,7 @@ func New(c Config) (*Server, error) {
 		gatherer:   c.Gatherer,
 		gatewayURL: strings.TrimRight(gw.String(), "/"),
 		auth:       c.Auth,
+		oidc:       c.OIDC,
 		pages:      newPageCache(c.Store),
 		mail:       c.Mail,
 	}
@@ -179,12 +189,42 @@ func (s *Server) routes() *http.ServeMux {
 
 	// Identity: sign-in with a password, sign-out (signin.go). Still to
 	// come here: GET /signin/{idp} and /signin/{idp}/callback, /signup,
-	// /confirm/..., /reset-password, GET /profile, POST /subscriptions/...
+	// /confirm/..., /reset-password
 	// (CONTRACT.md section 4). Pages that need a user wrap their handler
 	// in auth.RequireUser(s.error).
 	mux.HandleFunc("GET /signin", s.handleSignInPage)
 	mux.HandleFunc("POST /signin", s.handleSignIn)
 	mux.HandleFunc("POST /signout", s.handleSignOut)
+
+	// Password accounts: sign-up with a CAPTCHA and email confirmation,
+	// password reset, and the signed-in user's password and account
+	// closing (signup.go, reset.go, account.go, captcha.go).
+	account := func(h http.HandlerFunc) http.Handler { return auth.RequireUser(s.error)(h) }
+	mux.HandleFunc("GET /signup", s.handleSignUpPage)
+	mux.HandleFunc("POST /signup", s.handleSignUp)
+	mux.HandleFunc("GET /confirm/signup", s.handleConfirmSignupPage)
+	mux.HandleFunc("POST /confirm/signup", s.handleConfirmSignup)
+	mux.HandleFunc("GET /reset-password", s.handleResetPasswordPage)
+	mux.HandleFunc("POST /reset-password", s.handleResetPassword)
+	mux.HandleFunc("GET /confirm/password", s.handleChoosePasswordPage)
+	mux.HandleFunc("POST /confirm/password", s.handleChoosePassword)
+	mux.HandleFunc("GET /captcha/{file}", s.handleCaptcha)
+	mux.Handle("GET "+changePasswordURL, account(s.handleChangePasswordPage))
+	mux.Handle("POST "+changePasswordURL, account(s.handleChangePassword))
+	mux.Handle("GET "+closeAccountURL, account(s.handleCloseAccountPage))
+	mux.Handle("POST "+closeAccountURL, account(s.handleCloseAccount))
+
+	// A developer's account and own subscriptions (subscriptions.go).
+	user := func(h http.HandlerFunc) http.Handler { return auth.RequireUser(s.error)(h) }
+	mux.Handle("GET /profile", user(s.handleProfile))
+	mux.Handle("POST /subscriptions", user(s.handleSubscribe))
+	mux.Handle("POST /subscriptions/{id}/regenerate/{key}", user(s.handleRegenerateOwnKey))
+	mux.Handle("POST /subscriptions/{id}/cancel", user(s.handleCancelOwnSubscription))
+	// Sign-in with an identity provider, and linking one to the signed-in
+	// account (signin_oidc.go).
+	mux.HandleFunc("GET /signin/{idp}", s.handleSignInWithProvider)
+	mux.HandleFunc("GET /signin/{idp}/callback", s.handleSignInCallback)
+	mux.Handle("POST /profile/identities/link/{idp}", auth.RequireUser(s.error)(http.HandlerFunc(s.handleLinkIdentity)))
 
 	// Administration: every route under /admin/ passes RequireAdmin,
 	// unknown paths included, so that nothing there answers anyone else.
@@ -220,6 +260,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /admin/subscriptions/{id}/{action}", admin(s.handleAdminSubscriptionAction))
 
 	mux.Handle("GET /admin/users", admin(s.handleAdminUsers))
+	mux.Handle("GET /admin/outbox", admin(s.handleAdminOutbox))
 
 	// Files and the endpoints every listener serves.
 	mux.HandleFunc("GET "+staticPrefix+"{hash}/{file...}", s.handleStatic)

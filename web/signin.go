@@ -45,6 +45,18 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email, next := r.PostForm.Get("email"), safeNext(r.PostForm.Get("next"))
+	// After repeated failures for the email or the address, a CAPTCHA
+	// must be solved as well (account.go); the limits in auth still
+	// refuse outright past their budget.
+	if err := s.auth.SignInLimited(r, email); err == nil && s.auth.SignInNeedsCaptcha(r, email) {
+		if err := s.auth.VerifyCaptcha(r, r.PostForm.Get("captcha_id"), r.PostForm.Get("captcha")); err != nil {
+			status, message, ok := s.formError(w, r, err)
+			if ok {
+				s.renderSignIn(w, r, status, email, next, message)
+			}
+			return
+		}
+	}
 	if _, err := s.auth.SignIn(r.Context(), w, r, email, r.PostForm.Get("password")); err != nil {
 		status, message, ok := s.formError(w, r, err)
 		if ok {
@@ -84,7 +96,24 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, status int
 	if settings.BasicAuth.SignUp {
 		v.SignUpURL = "/signup"
 	}
-	s.render(w, r, status, views.SignInPage(v))
+	page := views.SignInPageView{SignInView: v, Providers: s.identityProviderButtons(r.Context(), next)}
+	if settings.BasicAuth.SignIn {
+		page.ResetURL = resetPasswordURL
+		// No CAPTCHA while the limits refuse outright: it could not help.
+		if s.auth.SignInLimited(r, email) == nil && s.auth.SignInNeedsCaptcha(r, email) {
+			again := "/signin"
+			if next != "/" {
+				again += "?next=" + url.QueryEscape(next)
+			}
+			c, err := s.newCaptcha(w, r, again)
+			if err != nil {
+				s.error(w, r, err)
+				return
+			}
+			page.Captcha = &c
+		}
+	}
+	s.render(w, r, status, views.SignInPage(page))
 }
 
 // safeNext returns next when it is a path on this site, and "/" for

@@ -156,12 +156,20 @@ func (c *cli) serve(ctx context.Context, name string, args []string, planes plan
 			PublicURL: s.PublicURL,
 			Logger:    log.With("server", "portal"),
 			ClientIP:  auth.ClientIPBehind(s.trustedProxies),
+			Captchas:  a.store,
+			Tokens:    a.store,
 		})
 		if err != nil {
 			fmt.Fprintf(c.stderr, "portico %s: %v\n", name, err)
 			return exitError
 		}
 		run("session cleanup", au.Run)
+		// Sign-in with the identity providers in the store.
+		oc, err := auth.NewOIDC(auth.OIDCConfig{Auth: au, Store: a.store, PublicURL: s.PublicURL})
+		if err != nil {
+			fmt.Fprintf(c.stderr, "portico %s: %v\n", name, err)
+			return exitError
+		}
 		var sender mail.Sender = &mail.Outbox{Store: a.store, Logger: log.With("server", "portal")}
 		if s.SMTPURL != "" {
 			smtpSender, err := mail.NewSMTP(mail.SMTPConfig{URL: s.SMTPURL, From: s.MailFrom})
@@ -174,6 +182,7 @@ func (c *cli) serve(ctx context.Context, name string, args []string, planes plan
 		ws, err := web.New(web.Config{
 			Mail:       sender,
 			Auth:       au,
+			OIDC:       oc,
 			Store:      a.store,
 			Logger:     log.With("server", "portal"),
 			Registerer: reg,

@@ -26,6 +26,9 @@ func RunStoreTests(t *testing.T, open func(t *testing.T) portal.Store) {
 		{"Policies", policyTests},
 		{"Denials", denialTests},
 		{"Outbox", outboxTests},
+		{"Captchas", captchaTests},
+		{"AccountTokens", accountTokenTests},
+		{"Identities", identityTests},
 		{"Version", versionTests},
 		{"Apply", applyTests},
 	}

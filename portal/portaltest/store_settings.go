@@ -24,6 +24,7 @@ var settingsTests = []storeTestCase{
 			BasicAuth: portal.BasicAuthSettings{
 				SignIn: true, SignUp: false, EmailConfirmation: false,
 				AllowedEmailDomains: []string{"@Contoso.com", "fabrikam.io"},
+				MinPasswordLength:   6,
 			},
 			TermsOfUse:    "Be nice.",
 			InvitationTTL: 72 * time.Hour,
@@ -49,6 +50,11 @@ var settingsTests = []storeTestCase{
 		bad = want
 		bad.AnonymousAccess = "deny"
 		wantCode(t, st.s.UpdateSettings(st.ctx, &bad), portal.EINVALID)
+		for _, n := range []int{5, 129, -1} {
+			bad = want
+			bad.BasicAuth.MinPasswordLength = n
+			wantCode(t, st.s.UpdateSettings(st.ctx, &bad), portal.EINVALID)
+		}
 		if got, _ := st.s.FindSettings(st.ctx); got == nil || got.Session.IdleTimeout != 15*time.Minute {
 			t.Fatalf("a refused update changed the settings: %+v", got)
 		}

@@ -22,6 +22,7 @@ type settingsDocument struct {
 		SignUp              bool     `json:"signup"`
 		EmailConfirmation   bool     `json:"email_confirmation"`
 		AllowedEmailDomains []string `json:"allowed_email_domains"`
+		MinPasswordLength   int      `json:"min_password_length,omitempty"`
 	} `json:"basic_auth"`
 	TermsOfUse    string `json:"terms_of_use"`
 	InvitationTTL string `json:"invitation_ttl"`
@@ -39,6 +40,7 @@ func encodeSettings(s *portal.Settings) settingsDocument {
 	d.BasicAuth.SignUp = s.BasicAuth.SignUp
 	d.BasicAuth.EmailConfirmation = s.BasicAuth.EmailConfirmation
 	d.BasicAuth.AllowedEmailDomains = s.BasicAuth.AllowedEmailDomains
+	d.BasicAuth.MinPasswordLength = s.BasicAuth.MinPasswordLength
 	d.TermsOfUse = s.TermsOfUse
 	d.InvitationTTL = s.InvitationTTL.String()
 	d.Session.IdleTimeout = s.Session.IdleTimeout.String()
@@ -55,6 +57,7 @@ func decodeSettings(d settingsDocument) (*portal.Settings, error) {
 			SignUp:              d.BasicAuth.SignUp,
 			EmailConfirmation:   d.BasicAuth.EmailConfirmation,
 			AllowedEmailDomains: d.BasicAuth.AllowedEmailDomains,
+			MinPasswordLength:   d.BasicAuth.MinPasswordLength,
 		},
 		TermsOfUse: d.TermsOfUse,
 	}

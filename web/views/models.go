@@ -174,8 +174,9 @@ type ProductView struct {
 	Badges      []components.Badge
 	Facts       []components.Fact
 	APIs        []components.APICard
-	Open        bool   // no subscription needed
-	SignInURL   string // set for anonymous visitors of a product that needs a subscription
+	Open        bool           // no subscription needed
+	SignInURL   string         // set for anonymous visitors of a product that needs a subscription
+	Subscribe   *SubscribeForm // set for signed-in users of a published product that needs a subscription
 }
 
 // ErrorView is the page shown for any error.

@@ -1,0 +1,292 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/porticoapi/portico/portal"
+)
+
+// Lifetimes of the links in account mail.
+const (
+	ConfirmSignupTTL = 24 * time.Hour
+	ResetPasswordTTL = time.Hour
+)
+
+// errTokensUnavailable answers account-token calls of an Auth without
+// Config.Tokens.
+var errTokensUnavailable = errors.New("auth: no account token store configured")
+
+// errInvalidLink is the one answer to an unknown, used, expired or
+// malformed link, so that the answer does not tell which.
+var errInvalidLink = portal.Errorf(portal.ENOTFOUND, "This link is not valid: it was already used, it expired, or it was copied incompletely.")
+
+// IssueToken makes a one-time link token for userID and purpose, valid for
+// ttl, and returns it for the mail. Only its SHA-256 is stored.
+func (a *Auth) IssueToken(ctx context.Context, purpose portal.TokenPurpose, userID int64, ttl time.Duration) (string, error) {
+	if a.tokens == nil {
+		return "", errTokensUnavailable
+	}
+	now := a.now()
+	token := newToken()
+	if err := a.tokens.CreateAccountToken(ctx, &portal.AccountToken{
+		Hash: tokenID(token), Purpose: purpose, UserID: userID, CreatedAt: now, ExpiresAt: now.Add(ttl),
+	}); err != nil {
+		return "", fmt.Errorf("create %s token: %w", purpose, err)
+	}
+	return token, nil
+}
+
+// PeekToken returns the live token for purpose without using it up (to
+// show the form a link leads to). Returns ENOTFOUND for any link that
+// would not work.
+func (a *Auth) PeekToken(ctx context.Context, purpose portal.TokenPurpose, token string) (*portal.AccountToken, error) {
+	return a.token(ctx, purpose, token, a.tokens.FindAccountToken)
+}
+
+// RedeemToken uses the token for purpose up and returns it: a link works
+// once, on any instance. Returns ENOTFOUND for any link that does not
+// work.
+func (a *Auth) RedeemToken(ctx context.Context, purpose portal.TokenPurpose, token string) (*portal.AccountToken, error) {
+	return a.token(ctx, purpose, token, a.tokens.TakeAccountToken)
+}
+
+func (a *Auth) token(ctx context.Context, purpose portal.TokenPurpose, token string,
+	find func(context.Context, string, portal.TokenPurpose, time.Time) (*portal.AccountToken, error)) (*portal.AccountToken, error) {
+	if a.tokens == nil {
+		return nil, errTokensUnavailable
+	}
+	if _, ok := parseToken(token); !ok {
+		return nil, errInvalidLink
+	}
+	t, err := find(ctx, tokenID(token), purpose, a.now())
+	switch portal.ErrorCode(err) {
+	case "":
+		return t, nil
+	case portal.ENOTFOUND:
+		return nil, errInvalidLink
+	}
+	return nil, fmt.Errorf("find %s token: %w", purpose, err)
+}
+
+// DeleteTokens voids every link of userID for purpose (after a password
+// is set, older reset links must not work).
+func (a *Auth) DeleteTokens(ctx context.Context, purpose portal.TokenPurpose, userID int64) error {
+	if a.tokens == nil {
+		return errTokensUnavailable
+	}
+	return a.tokens.DeleteUserAccountTokens(ctx, userID, purpose)
+}
+
+// StartSession signs u in on a new session, as SignIn does after a
+// password matched: the caller's session is rotated and the email's
+// sign-in failures are forgotten. For an address just confirmed, a
+// password just reset, or an account just created without confirmation.
+// u must be active.
+func (a *Auth) StartSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u *portal.User) error {
+	if u.State != portal.UserActive {
+		return portal.Errorf(portal.EFORBIDDEN, "This account is not active.")
+	}
+	a.limiter.Succeeded(portal.NormalizeEmail(u.Email))
+	if err := a.startSession(ctx, w, r, u.ID); err != nil {
+		return err
+	}
+	a.logger.InfoContext(ctx, "signed in", "user_id", u.ID)
+	return nil
+}
+
+// RevokeOtherSessions ends every session of userID but the caller's own
+// (after a password change). With no session of the caller's, it ends
+// them all.
+func (a *Auth) RevokeOtherSessions(ctx context.Context, r *http.Request, userID int64) error {
+	sess, err := a.Session(r)
+	if err != nil {
+		return err
+	}
+	keep := ""
+	if userIDOf(sess) == userID {
+		keep = sess.ID
+	}
+	if err := a.sessions.DeleteUserSessions(ctx, userID, keep); err != nil {
+		return fmt.Errorf("revoke sessions: %w", err)
+	}
+	return nil
+}
+
+// RevokeSessions ends every session of userID, the caller's included.
+func (a *Auth) RevokeSessions(ctx context.Context, userID int64) error {
+	if err := a.sessions.DeleteUserSessions(ctx, userID, ""); err != nil {
+		return fmt.Errorf("revoke sessions: %w", err)
+	}
+	return nil
+}
+
+// CheckPassword reports whether pw is u's password, counting a wrong one
+// against the sign-in limits of u's email and the caller's address, so
+// that a form asking for the current password (change it, close the
+// account) cannot be used to guess it faster than sign-in can. Errors:
+// *LimitError when the limits are used up; EUNAUTHORIZED for a wrong
+// password or an account without one.
+func (a *Auth) CheckPassword(r *http.Request, u *portal.User, pw string) error {
+	email, ip, now := portal.NormalizeEmail(u.Email), a.clientIP(r), a.now()
+	if err := a.limiter.Check(email, ip, now); err != nil {
+		return err
+	}
+	if !VerifyPassword(u.PasswordHash, pw) {
+		a.limiter.Failed(email, ip, now)
+		return portal.Errorf(portal.EUNAUTHORIZED, "Your current password is not correct.")
+	}
+	return nil
+}
+
+// SignInLimited returns the *LimitError that SignIn would answer for
+// email from the caller's address, or nil; the web edge asks it before the
+// CAPTCHA so that a locked account answers 429 either way.
+func (a *Auth) SignInLimited(r *http.Request, email string) error {
+	return a.limiter.Check(portal.NormalizeEmail(email), a.clientIP(r), a.now())
+}
+
+// SignInNeedsCaptcha reports whether a password sign-in for email (may be
+// empty, to ask about the caller's address alone) must also solve a
+// CAPTCHA, after repeated failures for the email or the caller's address.
+func (a *Auth) SignInNeedsCaptcha(r *http.Request, email string) bool {
+	return a.limiter.CaptchaRequired(portal.NormalizeEmail(email), a.clientIP(r), a.now())
+}
+
+// cleanupAccounts deletes expired challenges and links; Cleanup calls it.
+func (a *Auth) cleanupAccounts(ctx context.Context, now time.Time) {
+	if a.captchas != nil {
+		if _, err := a.captchas.DeleteExpiredCaptchas(ctx, now); err != nil && ctx.Err() == nil {
+			a.logger.WarnContext(ctx, "delete expired captchas", "error", err)
+		}
+	}
+	if a.tokens != nil {
+		if _, err := a.tokens.DeleteExpiredAccountTokens(ctx, now); err != nil && ctx.Err() == nil {
+			a.logger.WarnContext(ctx, "delete expired account tokens", "error", err)
+		}
+	}
+}
+
+// Action names a request that AccountLimits bound.
+type Action string
+
+const (
+	ActionSignUp  Action = "sign-up"
+	ActionReset   Action = "password reset"
+	ActionCaptcha Action = "captcha"
+)
+
+// AccountLimits bound how often sign-up, password reset and CAPTCHA
+// challenges may be asked for. Unlike SignInLimits they count every
+// request, not only failures: each one may send a mail or draw a picture.
+// Per-email budgets are counted only once the CAPTCHA is solved, so that
+// nobody can spend someone else's budget cheaply.
+type AccountLimits struct {
+	SignUpPerIP    Limit
+	SignUpPerEmail Limit
+	ResetPerIP     Limit
+	ResetPerEmail  Limit
+	CaptchaPerIP   Limit // new challenges, pictures and sounds together
+	MaxKeys        int
+}
+
+// DefaultAccountLimits: per hour, 20 sign-ups and 20 reset requests per
+// address and 5 of each per email; 120 CAPTCHA requests per address in 10
+// minutes.
+func DefaultAccountLimits() AccountLimits {
+	return AccountLimits{
+		SignUpPerIP:    Limit{Failures: 20, Window: time.Hour},
+		SignUpPerEmail: Limit{Failures: 5, Window: time.Hour},
+		ResetPerIP:     Limit{Failures: 20, Window: time.Hour},
+		ResetPerEmail:  Limit{Failures: 5, Window: time.Hour},
+		CaptchaPerIP:   Limit{Failures: 120, Window: 10 * time.Minute},
+		MaxKeys:        100_000,
+	}
+}
+
+// accountLimiter holds one counter per budget of AccountLimits.
+type accountLimiter struct {
+	byIP    map[Action]*FailureCounter
+	byEmail map[Action]*FailureCounter
+}
+
+func newAccountLimiter(l AccountLimits) *accountLimiter {
+	d := DefaultAccountLimits()
+	pick := func(l, d Limit) Limit {
+		if l.Failures <= 0 || l.Window <= 0 {
+			return d
+		}
+		return l
+	}
+	if l.MaxKeys <= 0 {
+		l.MaxKeys = d.MaxKeys
+	}
+	return &accountLimiter{
+		byIP: map[Action]*FailureCounter{
+			ActionSignUp:  NewFailureCounter(pick(l.SignUpPerIP, d.SignUpPerIP), l.MaxKeys),
+			ActionReset:   NewFailureCounter(pick(l.ResetPerIP, d.ResetPerIP), l.MaxKeys),
+			ActionCaptcha: NewFailureCounter(pick(l.CaptchaPerIP, d.CaptchaPerIP), l.MaxKeys),
+		},
+		byEmail: map[Action]*FailureCounter{
+			ActionSignUp: NewFailureCounter(pick(l.SignUpPerEmail, d.SignUpPerEmail), l.MaxKeys),
+			ActionReset:  NewFailureCounter(pick(l.ResetPerEmail, d.ResetPerEmail), l.MaxKeys),
+		},
+	}
+}
+
+// take counts one request against c's key, or refuses it when the budget
+// is spent.
+func take(c *FailureCounter, key string, now time.Time) error {
+	if wait, blocked := c.Blocked(key, now); blocked {
+		return newTooManyError(wait)
+	}
+	c.Fail(key, now)
+	return nil
+}
+
+func (l *accountLimiter) prune(now time.Time) {
+	for _, c := range l.byIP {
+		c.Prune(now)
+	}
+	for _, c := range l.byEmail {
+		c.Prune(now)
+	}
+}
+
+// LimitAddress counts one request for action from the caller's address.
+// Returns a *LimitError (429 with Retry-After at the web edge) when the
+// address's budget is spent.
+func (a *Auth) LimitAddress(r *http.Request, action Action) error {
+	c, ok := a.attempts.byIP[action]
+	if !ok {
+		return fmt.Errorf("auth: no address limit for %q", action)
+	}
+	return take(c, addressKey(a.clientIP(r)), a.now())
+}
+
+// LimitAccount counts one request for action about email. Returns a
+// *LimitError when the email's budget is spent.
+func (a *Auth) LimitAccount(action Action, email string) error {
+	c, ok := a.attempts.byEmail[action]
+	if !ok {
+		return fmt.Errorf("auth: no account limit for %q", action)
+	}
+	return take(c, portal.NormalizeEmail(email), a.now())
+}
+
+// newTooManyError is a LimitError for requests that are refused for their
+// number rather than their failures.
+func newTooManyError(retryAfter time.Duration) *LimitError {
+	retryAfter = max(retryAfter.Round(time.Second), time.Second)
+	return &LimitError{RetryAfter: retryAfter, err: portal.Errorf(portal.EFORBIDDEN,
+		"Too many attempts. Try again in %s.", waitText(retryAfter))}
+}
+
+// equalStrings compares in constant time for equal lengths.
+func equalStrings(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}

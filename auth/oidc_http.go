@@ -1,0 +1,240 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// Limits of the portal's calls to identity providers.
+const (
+	// DefaultProviderTimeout bounds one call (discovery, keys, token,
+	// userinfo), connection and body included.
+	DefaultProviderTimeout = 10 * time.Second
+	// MaxProviderResponse bounds the body of a provider's answer: discovery
+	// documents and key sets are a few KiB, so 1 MiB leaves ample room and
+	// keeps a hostile or broken provider from filling memory.
+	MaxProviderResponse = 1 << 20
+	// DefaultKeyRefetchInterval is the least time between two fetches of a
+	// provider's key set: a token with an unknown kid makes the portal
+	// refetch the keys (the provider may have rotated them), but a stream
+	// of forged kids must not turn the portal into a load generator.
+	DefaultKeyRefetchInterval = time.Minute
+)
+
+// NewProviderClient returns the HTTP client for calls to identity
+// providers: every call ends within timeout (DefaultProviderTimeout when
+// 0), and reading more than MaxProviderResponse bytes of a body fails.
+func NewProviderClient(timeout time.Duration) *http.Client {
+	if timeout <= 0 {
+		timeout = DefaultProviderTimeout
+	}
+	base := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   timeout,
+		ResponseHeaderTimeout: timeout,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	return &http.Client{
+		Timeout:   timeout,
+		Transport: limitedTransport{base: base, max: MaxProviderResponse},
+		// A provider's endpoints answer directly; following redirects
+		// would let an endpoint send the portal anywhere.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// limitedTransport caps the body of every response.
+type limitedTransport struct {
+	base http.RoundTripper
+	max  int64
+}
+
+func (t limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := t.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	if res.ContentLength > t.max {
+		res.Body.Close()
+		return nil, fmt.Errorf("%s answered with %d bytes, more than the %d allowed", r.URL.Redacted(), res.ContentLength, t.max)
+	}
+	res.Body = &limitedBody{rc: res.Body, left: t.max}
+	return res, nil
+}
+
+var errResponseTooLarge = errors.New("the identity provider's response is too large")
+
+// limitedBody fails once more than its limit has been read, rather than
+// truncating silently (a cut JSON document could still parse).
+type limitedBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, errResponseTooLarge
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n, errResponseTooLarge
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }
+
+// asymmetricAlgs are the ID token signature algorithms the portal
+// accepts: never "none", never HMAC (whose key would be the client secret,
+// which the provider's token endpoint is not the only holder of).
+var asymmetricAlgs = []jose.SignatureAlgorithm{
+	jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512,
+	jose.ES256, jose.ES384, jose.ES512, jose.EdDSA,
+}
+
+// keySet is an oidc.KeySet over a provider's jwks_uri that refetches the
+// keys when a token names a kid it does not know, at most once per
+// interval. go-oidc's RemoteKeySet refetches on every unknown kid (it only
+// merges concurrent fetches), so a stream of tokens with made-up kids would
+// make the portal hammer the provider.
+type keySet struct {
+	url      string
+	client   *http.Client
+	interval time.Duration
+	now      func() time.Time
+
+	mu      sync.Mutex // held during a fetch, so that fetches never overlap
+	keys    []jose.JSONWebKey
+	fetched time.Time // last fetch attempt, successful or not
+	fetches int
+}
+
+func newKeySet(url string, client *http.Client, interval time.Duration, now func() time.Time) *keySet {
+	if interval <= 0 {
+		interval = DefaultKeyRefetchInterval
+	}
+	return &keySet{url: url, client: client, interval: interval, now: now}
+}
+
+var errKeyRefetchLimited = errors.New("no key matches the token's kid, and the key set was fetched too recently to fetch it again")
+
+// VerifySignature checks jwt's signature with the provider's keys and
+// returns its payload.
+func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	jws, err := jose.ParseSigned(jwt, asymmetricAlgs)
+	if err != nil {
+		return nil, fmt.Errorf("malformed jwt: %w", err)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, errors.New("a JWT must have exactly one signature")
+	}
+	kid := jws.Signatures[0].Header.KeyID
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if payload, ok := verifyWith(jws, kid, k.keys); ok {
+		return payload, nil
+	}
+	if !k.fetched.IsZero() && k.now().Sub(k.fetched) < k.interval {
+		if kid != "" && !hasKid(k.keys, kid) {
+			return nil, errKeyRefetchLimited
+		}
+		return nil, errors.New("the signature does not verify with the provider's keys")
+	}
+	k.fetched = k.now()
+	k.fetches++
+	keys, err := k.fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k.keys = keys
+	if payload, ok := verifyWith(jws, kid, keys); ok {
+		return payload, nil
+	}
+	return nil, errors.New("the signature does not verify with the provider's keys")
+}
+
+func hasKid(keys []jose.JSONWebKey, kid string) bool {
+	for _, key := range keys {
+		if key.KeyID == kid {
+			return true
+		}
+	}
+	return false
+}
+
+func verifyWith(jws *jose.JSONWebSignature, kid string, keys []jose.JSONWebKey) ([]byte, bool) {
+	for _, key := range keys {
+		if kid != "" && key.KeyID != kid {
+			continue
+		}
+		if !key.IsPublic() {
+			continue // a private or symmetric key in a JWKS is never trusted
+		}
+		if payload, err := jws.Verify(&key); err == nil {
+			return payload, true
+		}
+	}
+	return nil, false
+}
+
+func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := getJSON(ctx, k.client, k.url, &doc); err != nil {
+		return nil, fmt.Errorf("fetch keys: %w", err)
+	}
+	var keys []jose.JSONWebKey
+	for _, raw := range doc.Keys {
+		var key jose.JSONWebKey
+		if err := key.UnmarshalJSON(raw); err != nil {
+			continue // a key type go-jose does not know is skipped (RFC 7517 section 5)
+		}
+		if key.Use != "" && key.Use != "sig" {
+			continue
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
+}
+
+// getJSON GETs url with client and decodes its JSON answer into v.
+func getJSON(ctx context.Context, client *http.Client, url string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	res, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", url, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", url, res.StatusCode)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("decode %s: %w", url, err)
+	}
+	return nil
+}

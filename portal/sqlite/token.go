@@ -1,0 +1,93 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/porticoapi/portico/portal"
+)
+
+// Account tokens are single statements outside Store.change: they do not
+// bump the store version.
+
+// CreateAccountToken stores t. Returns EINVALID, ENOTFOUND (no such
+// user) or ECONFLICT (hash taken).
+func (s *Store) CreateAccountToken(ctx context.Context, t *portal.AccountToken) error {
+	if t.Hash == "" || t.Purpose == "" || t.UserID == 0 || t.ExpiresAt.IsZero() {
+		return portal.Errorf(portal.EINVALID, "Token hash, purpose, user and expiry required.")
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.nowUTC()
+	}
+	_, err := s.writer.ExecContext(ctx, `INSERT INTO account_tokens (hash, purpose, user_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)`, t.Hash, string(t.Purpose), t.UserID, formatTime(t.CreatedAt), formatTime(t.ExpiresAt))
+	switch {
+	case err == nil:
+		return nil
+	case isForeignKeyViolation(err):
+		return notFound("User not found.")
+	}
+	if _, ok := uniqueTarget(err); ok {
+		return portal.Errorf(portal.ECONFLICT, "A token with this hash already exists.")
+	}
+	return fmt.Errorf("create account token: %w", err)
+}
+
+// FindAccountToken returns the live token without using it. Returns
+// ENOTFOUND.
+func (s *Store) FindAccountToken(ctx context.Context, hash string, purpose portal.TokenPurpose, now time.Time) (*portal.AccountToken, error) {
+	t := &portal.AccountToken{}
+	err := s.reader.QueryRowContext(ctx, `SELECT hash, purpose, user_id, created_at, expires_at
+		FROM account_tokens WHERE hash = ? AND purpose = ? AND expires_at > ?`, hash, string(purpose), formatTime(now)).
+		Scan(&t.Hash, (*string)(&t.Purpose), &t.UserID, timeDest{&t.CreatedAt}, timeDest{&t.ExpiresAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Token not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find account token: %w", err)
+	}
+	return t, nil
+}
+
+// TakeAccountToken removes the token and returns it if it was live at
+// now, in one statement so that it works once even across instances.
+// Returns ENOTFOUND.
+func (s *Store) TakeAccountToken(ctx context.Context, hash string, purpose portal.TokenPurpose, now time.Time) (*portal.AccountToken, error) {
+	t := &portal.AccountToken{}
+	err := s.writer.QueryRowContext(ctx, `DELETE FROM account_tokens WHERE hash = ? AND purpose = ?
+		RETURNING hash, purpose, user_id, created_at, expires_at`, hash, string(purpose)).
+		Scan(&t.Hash, (*string)(&t.Purpose), &t.UserID, timeDest{&t.CreatedAt}, timeDest{&t.ExpiresAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Token not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("take account token: %w", err)
+	}
+	if !now.Before(t.ExpiresAt) {
+		return nil, notFound("Token expired.")
+	}
+	return t, nil
+}
+
+// DeleteUserAccountTokens removes every token of the user with purpose.
+func (s *Store) DeleteUserAccountTokens(ctx context.Context, userID int64, purpose portal.TokenPurpose) error {
+	if _, err := s.writer.ExecContext(ctx, `DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?`, userID, string(purpose)); err != nil {
+		return fmt.Errorf("delete account tokens: %w", err)
+	}
+	return nil
+}
+
+// DeleteExpiredAccountTokens removes the tokens that expired before now
+// and returns how many.
+func (s *Store) DeleteExpiredAccountTokens(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.writer.ExecContext(ctx, `DELETE FROM account_tokens WHERE expires_at <= ?`, formatTime(now))
+	if err != nil {
+		return 0, fmt.Errorf("delete expired account tokens: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete expired account tokens: %w", err)
+	}
+	return int(n), nil
+}

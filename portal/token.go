@@ -1,0 +1,47 @@
+package portal
+
+import (
+	"context"
+	"time"
+)
+
+// TokenPurpose says what an emailed account link does.
+type TokenPurpose string
+
+const (
+	TokenConfirmSignup TokenPurpose = "confirm_signup" // activates a pending account
+	TokenResetPassword TokenPurpose = "reset_password" // lets the account choose a new password
+)
+
+// AccountToken is a one-time link sent by mail. Only a hash of the token is
+// stored (Hash), so a copy of the database yields no working link.
+type AccountToken struct {
+	Hash      string // hex SHA-256 of the token in the link
+	Purpose   TokenPurpose
+	UserID    int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// AccountTokenService stores account tokens. Writes do not change the
+// store's Version.
+type AccountTokenService interface {
+	// CreateAccountToken stores t. Returns EINVALID when a field is
+	// missing, ENOTFOUND when the user does not exist, ECONFLICT when the
+	// hash is taken.
+	CreateAccountToken(ctx context.Context, t *AccountToken) error
+	// FindAccountToken returns the live token with hash and purpose
+	// without using it up. Returns ENOTFOUND if there is none, or it
+	// expired or was used.
+	FindAccountToken(ctx context.Context, hash string, purpose TokenPurpose, now time.Time) (*AccountToken, error)
+	// TakeAccountToken removes the token with hash and purpose and
+	// returns it: a link works once. Returns ENOTFOUND if there is none,
+	// or it expired (and is removed) or was already taken.
+	TakeAccountToken(ctx context.Context, hash string, purpose TokenPurpose, now time.Time) (*AccountToken, error)
+	// DeleteUserAccountTokens removes every token of the user with
+	// purpose, used or not (a password set makes older reset links void).
+	DeleteUserAccountTokens(ctx context.Context, userID int64, purpose TokenPurpose) error
+	// DeleteExpiredAccountTokens removes the tokens that expired before
+	// now and returns how many. Deleting a user deletes their tokens.
+	DeleteExpiredAccountTokens(ctx context.Context, now time.Time) (int, error)
+}

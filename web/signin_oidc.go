@@ -1,0 +1,105 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/porticoapi/portico/auth"
+	"github.com/porticoapi/portico/portal"
+	"github.com/porticoapi/portico/web/views"
+)
+
+// errNoIdentityProviders answers the identity provider routes of a server
+// without Config.OIDC.
+var errNoIdentityProviders = portal.Errorf(portal.ENOTFOUND, "Signing in with an identity provider is not available on this portal.")
+
+// handleSignInWithProvider starts a sign-in with the identity provider
+// {idp}: the browser goes to the provider, which sends it back to
+// /signin/{idp}/callback.
+func (s *Server) handleSignInWithProvider(w http.ResponseWriter, r *http.Request) {
+	if s.oidc == nil {
+		s.error(w, r, errNoIdentityProviders)
+		return
+	}
+	q := r.URL.Query()
+	to, err := s.oidc.Start(w, r, r.PathValue("idp"), auth.StartOptions{
+		Next:      safeNext(q.Get("next")),
+		LoginHint: q.Get("login_hint"),
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// handleSignInCallback finishes a sign-in (or a link) with the identity
+// provider {idp} and goes on to the page the visitor came from. A refusal
+// shows the error page with a safe message; its reason is in the log.
+func (s *Server) handleSignInCallback(w http.ResponseWriter, r *http.Request) {
+	if s.oidc == nil {
+		s.error(w, r, errNoIdentityProviders)
+		return
+	}
+	res, err := s.oidc.Finish(w, r, r.PathValue("idp"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if res.Invitation != "" {
+		// Only an invitation page starts flows with an invitation; it
+		// accepts the invitation here and calls CompleteInvitation.
+		s.error(w, r, portal.Errorf(portal.ENOTFOUND, "Invitations cannot be accepted with an identity provider on this portal yet."))
+		return
+	}
+	http.Redirect(w, r, safeNext(res.Next), http.StatusSeeOther)
+}
+
+// handleLinkIdentity starts a flow that links an identity at the provider
+// {idp} to the signed-in user; they come back to their profile.
+func (s *Server) handleLinkIdentity(w http.ResponseWriter, r *http.Request) {
+	if s.oidc == nil {
+		s.error(w, r, errNoIdentityProviders)
+		return
+	}
+	u := portal.UserFromContext(r.Context())
+	r.Body = http.MaxBytesReader(w, r.Body, maxSignInForm)
+	if err := r.ParseForm(); err != nil {
+		s.error(w, r, portal.Errorf(portal.EINVALID, "The form could not be read."))
+		return
+	}
+	next := "/profile"
+	if n := r.PostForm.Get("next"); n != "" {
+		next = safeNext(n)
+	}
+	to, err := s.oidc.Start(w, r, r.PathValue("idp"), auth.StartOptions{Next: next, LinkUserID: u.ID})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// identityProviderButtons lists the sign-in buttons, each returning to
+// next. A store failure leaves the page without them rather than without
+// the password form; it is logged.
+func (s *Server) identityProviderButtons(ctx context.Context, next string) []views.IdentityProviderButton {
+	if s.oidc == nil {
+		return nil
+	}
+	ps, err := s.store.FindIdentityProviders(ctx)
+	if err != nil {
+		s.logger.ErrorContext(ctx, "list identity providers", "request_id", requestIDFrom(ctx), "error", err)
+		return nil
+	}
+	out := make([]views.IdentityProviderButton, 0, len(ps))
+	for _, p := range ps {
+		u := "/signin/" + url.PathEscape(p.Name)
+		if next != "" && next != "/" {
+			u += "?next=" + url.QueryEscape(next)
+		}
+		out = append(out, views.IdentityProviderButton{Name: p.Name, Label: p.Label(), URL: u})
+	}
+	return out
+}

@@ -1,0 +1,655 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porticoapi/portico/auth"
+	"github.com/porticoapi/portico/devidp"
+	"github.com/porticoapi/portico/keyring"
+	"github.com/porticoapi/portico/portal"
+	"github.com/porticoapi/portico/portal/sqlite"
+	"github.com/porticoapi/portico/web"
+)
+
+// oidcEnv is the portal on a real store and a real devidp, both on
+// loopback; the portal's public URL is its own loopback address, so that
+// redirect URIs lead back to it.
+type oidcEnv struct {
+	store  *sqlite.Store
+	idp    *devidp.Provider
+	portal *httptest.Server
+	logs   *syncBuffer
+	clock  *testClock
+}
+
+type oidcOptions struct {
+	entra bool // devidp in Entra mode
+}
+
+const oidcSecret = "devidp-client-secret"
+
+func newOIDCEnv(t *testing.T, o oidcOptions) *oidcEnv {
+	t.Helper()
+	ctx := context.Background()
+	idpSrv := httptest.NewUnstartedServer(nil)
+	cfg := devidp.Config{Issuer: "http://" + idpSrv.Listener.Addr().String()}
+	if o.entra {
+		cfg.EntraIssuerBase = portal.DefaultEntraAuthority
+	}
+	idp, err := devidp.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idpSrv.Config.Handler = idp
+	idpSrv.Start()
+	t.Cleanup(idpSrv.Close)
+
+	keys, err := keyring.New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "portico.db"), Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seed(t, store)
+
+	portalSrv := httptest.NewUnstartedServer(nil)
+	publicURL := "http://" + portalSrv.Listener.Addr().String()
+	e := &oidcEnv{store: store, idp: idp, portal: portalSrv, logs: &syncBuffer{}, clock: &testClock{t: time.Now()}}
+	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := auth.New(auth.Config{Sessions: store, Users: store, Settings: store, Keys: keys, PublicURL: publicURL, Now: e.clock.Now, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, err := auth.NewOIDC(auth.OIDCConfig{Auth: a, Store: store, PublicURL: publicURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(web.Config{Store: store, Logger: logger, GatewayURL: "https://gateway.example.com", PublicURL: publicURL, Auth: a, OIDC: oc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	portalSrv.Config.Handler = srv.Handler()
+	portalSrv.Start()
+	t.Cleanup(portalSrv.Close)
+
+	idp.AddClient("portal", oidcSecret, "portal")
+	idp.SetRedirectURIs("portal", oc.RedirectURI("corp"))
+	return e
+}
+
+// addProvider stores an identity provider named corp for the devidp.
+func (e *oidcEnv) addProvider(t *testing.T, edit func(p *portal.IdentityProvider)) {
+	t.Helper()
+	p := &portal.IdentityProvider{Name: "corp", Type: portal.IdentityProviderOIDC, DisplayName: "Contoso staff",
+		ClientID: "portal", ClientSecret: oidcSecret, Issuer: e.idp.Issuer(), SignUp: true}
+	if edit != nil {
+		edit(p)
+	}
+	if err := e.store.CreateIdentityProvider(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// browser is an HTTP client with its own cookies, like one browser.
+type browser struct {
+	c *http.Client
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{c: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+// landing is where a browser ended up.
+type landing struct {
+	status   int
+	url      *url.URL
+	location string // the Location header of a redirect not followed
+	body     string
+}
+
+func (b *browser) do(t *testing.T, req *http.Request, follow bool) landing {
+	t.Helper()
+	c := *b.c
+	if !follow {
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return landing{status: res.StatusCode, url: res.Request.URL, location: res.Header.Get("Location"), body: string(body)}
+}
+
+func (b *browser) get(t *testing.T, u string, follow bool) landing {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.do(t, req, follow)
+}
+
+func (b *browser) post(t *testing.T, u string, form url.Values, follow bool) landing {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(t, req, follow)
+}
+
+var (
+	formAction  = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
+	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+)
+
+// submitLogin fills devidp's login landing p with the test user sub and
+// submits it; follow says whether to follow the redirects after.
+func (b *browser) submitLogin(t *testing.T, p landing, sub string, follow bool) landing {
+	t.Helper()
+	if p.status != http.StatusOK || !strings.Contains(p.body, `data-testid="devidp-login"`) {
+		t.Fatalf("not devidp's login landing: %d %s\n%s", p.status, p.url, p.body)
+	}
+	m := formAction.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no form action in\n%s", p.body)
+	}
+	form := url.Values{"user": {sub}}
+	for _, h := range hiddenInput.FindAllStringSubmatch(p.body, -1) {
+		form.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
+	}
+	return b.post(t, html.UnescapeString(m[1]), form, follow)
+}
+
+// signIn runs the whole flow through idp for the test user sub and
+// returns the page the browser lands on.
+func (e *oidcEnv) signIn(t *testing.T, b *browser, idp, sub, next string) landing {
+	t.Helper()
+	u := e.portal.URL + "/signin/" + idp
+	if next != "" {
+		u += "?next=" + url.QueryEscape(next)
+	}
+	login := b.get(t, u, true)
+	return b.submitLogin(t, login, sub, true)
+}
+
+// callbackURL runs the flow up to the provider's redirect and returns the
+// callback URL, without visiting it.
+func (e *oidcEnv) callbackURL(t *testing.T, b *browser, sub string) string {
+	t.Helper()
+	login := b.get(t, e.portal.URL+"/signin/corp", true)
+	p := b.submitLogin(t, login, sub, false)
+	if p.status != http.StatusFound || !strings.HasPrefix(p.location, e.portal.URL+"/signin/corp/callback?") {
+		t.Fatalf("login answered %d, Location %q", p.status, p.location)
+	}
+	return p.location
+}
+
+// who returns the account name the portal shows the browser, "" when
+// anonymous.
+func (e *oidcEnv) who(t *testing.T, b *browser) string {
+	t.Helper()
+	p := b.get(t, e.portal.URL+"/apis", false)
+	for _, name := range []string{"Ada Admin", "Dee Developer", "Olive Oidc", "Mallory"} {
+		if strings.Contains(p.body, name) {
+			return name
+		}
+	}
+	return ""
+}
+
+// reasons counts the log lines of refused sign-ins with reason.
+func (e *oidcEnv) reasons(reason string) int {
+	return strings.Count(e.logs.String(), `"reason":"`+reason+`"`)
+}
+
+func (e *oidcEnv) identities(t *testing.T, email string) []*portal.Identity {
+	t.Helper()
+	ctx := context.Background()
+	u, err := e.store.FindUserByEmail(ctx, email)
+	if err != nil {
+		t.Fatalf("find %s: %v", email, err)
+	}
+	ids, err := e.store.FindUserIdentities(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func TestOIDCSignIn(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	e.idp.AddUser(devidp.User{Subject: "olive-1", Email: "Olive@Example.org", Name: "Olive Oidc"})
+
+	b := newBrowser(t)
+	// The sign-in page offers the provider, keeping the return path.
+	p := b.get(t, e.portal.URL+"/signin?next=/apis/echo", false)
+	if !strings.Contains(p.body, `data-testid="signin-idp-corp"`) || !strings.Contains(p.body, "Contoso staff") ||
+		!strings.Contains(p.body, `href="/signin/corp?next=%2Fapis%2Fecho"`) {
+		t.Fatalf("sign-in page lacks the provider button:\n%s", p.body)
+	}
+
+	// The authorization request carries PKCE S256, state, nonce and the
+	// redirect URI built from the public URL.
+	first := b.get(t, e.portal.URL+"/signin/corp?next=/apis/echo", false)
+	if first.status != http.StatusSeeOther {
+		t.Fatalf("GET /signin/corp = %d", first.status)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.portal.URL+"/signin/corp?next=/apis/echo", nil)
+	req.Host = "evil.example.com"
+	c := *b.c
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := loc.Query()
+	if q.Get("redirect_uri") != e.portal.URL+"/signin/corp/callback" || q.Get("code_challenge_method") != "S256" ||
+		len(q.Get("code_challenge")) != 43 || len(q.Get("state")) < 22 || len(q.Get("nonce")) < 22 ||
+		q.Get("client_id") != "portal" || q.Get("response_type") != "code" || !strings.Contains(q.Get("scope"), "openid") {
+		t.Fatalf("authorization request %s", loc)
+	}
+
+	end := e.signIn(t, b, "corp", "olive-1", "/apis/echo")
+	if end.status != http.StatusOK || end.url.Path != "/apis/echo" {
+		t.Fatalf("landed on %d %s", end.status, end.url)
+	}
+	if got := e.who(t, b); got != "Olive Oidc" {
+		t.Fatalf("signed in as %q", got)
+	}
+	u, err := e.store.FindUserByEmail(context.Background(), "olive@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Role != portal.RoleDeveloper || u.State != portal.UserActive || u.PasswordHash != "" {
+		t.Fatalf("created user %+v", u)
+	}
+	ids := e.identities(t, "olive@example.org")
+	if len(ids) != 1 || ids[0].Issuer != e.idp.Issuer() || ids[0].Subject != "olive-1" || ids[0].Provider != "corp" {
+		t.Fatalf("identities %+v", ids)
+	}
+
+	// A second sign-in, in another browser, reaches the same account.
+	b2 := newBrowser(t)
+	end = e.signIn(t, b2, "corp", "olive-1", "")
+	if end.status != http.StatusOK || end.url.Path != "/" || e.who(t, b2) != "Olive Oidc" {
+		t.Fatalf("second sign-in landed on %d %s as %q", end.status, end.url, e.who(t, b2))
+	}
+	if ids := e.identities(t, "olive@example.org"); len(ids) != 1 {
+		t.Fatalf("identities after second sign-in: %d", len(ids))
+	}
+
+	// An unknown provider is a 404; an open redirect in next is dropped.
+	if p := b.get(t, e.portal.URL+"/signin/nope", false); p.status != http.StatusNotFound {
+		t.Fatalf("unknown provider = %d", p.status)
+	}
+	end = e.signIn(t, newBrowser(t), "corp", "olive-1", "//evil.example.com/x")
+	if end.url.Host != e.portal.Listener.Addr().String() || end.url.Path != "/" {
+		t.Fatalf("next //evil led to %s", end.url)
+	}
+}
+
+// TestOIDCRefusesBadIDTokens: every way devidp can get an ID token wrong
+// is refused, with its reason in the log, no account and no session.
+func TestOIDCRefusesBadIDTokens(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	e.idp.AddUser(devidp.User{Subject: "mallory", Email: "mallory@example.org", Name: "Mallory"})
+	for _, tc := range []struct {
+		name   string
+		m      devidp.Misbehaviour
+		reason string
+	}{
+		{"wrong issuer", devidp.WrongIssuer, "id_token_issuer"},
+		{"wrong audience", devidp.WrongAudience, "id_token_audience"},
+		{"extra untrusted audience", devidp.ExtraAudience, "id_token_untrusted_audience"},
+		{"wrong azp", devidp.WrongAuthorizedParty, "id_token_azp"},
+		{"bad signature", devidp.BadSignature, "id_token_signature"},
+		{"alg none", devidp.AlgNone, "id_token_alg_refused"},
+		{"HMAC", devidp.HMACSigned, "id_token_alg_refused"},
+		{"expired", devidp.Expired, "id_token_expired"},
+		{"no sub", devidp.MissingSubject, "id_token_no_sub"},
+		{"no iat", devidp.MissingIssuedAt, "id_token_no_iat"},
+		{"no exp", devidp.MissingExpiry, "id_token_no_exp"},
+		{"wrong nonce", devidp.WrongNonce, "id_token_nonce"},
+		{"no nonce", devidp.MissingNonce, "id_token_nonce"},
+		{"userinfo sub mismatch", devidp.UserInfoSubjectMismatch, "userinfo_sub_mismatch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.idp.SetMisbehaviour(tc.m)
+			defer e.idp.SetMisbehaviour(devidp.Behave)
+			before := e.reasons(tc.reason)
+			b := newBrowser(t)
+			end := e.signIn(t, b, "corp", "mallory", "")
+			if end.status != http.StatusForbidden || !strings.Contains(end.body, `data-testid="error-message"`) {
+				t.Fatalf("callback = %d at %s\n%s", end.status, end.url, end.body)
+			}
+			if strings.Contains(end.body, "oidc:") || strings.Contains(end.body, tc.reason) {
+				t.Fatalf("the error page shows internals:\n%s", end.body)
+			}
+			if got := e.reasons(tc.reason); got != before+1 {
+				t.Fatalf("log has %d lines with reason %s, want %d\n%s", got, tc.reason, before+1, e.logs.String())
+			}
+			if e.who(t, b) != "" {
+				t.Fatal("signed in after a refused token")
+			}
+			if _, err := e.store.FindUserByEmail(context.Background(), "mallory@example.org"); portal.ErrorCode(err) != portal.ENOTFOUND {
+				t.Fatalf("an account was created: %v", err)
+			}
+		})
+	}
+	// And with the provider behaving again, the same user gets in.
+	b := newBrowser(t)
+	if end := e.signIn(t, b, "corp", "mallory", ""); end.status != http.StatusOK || e.who(t, b) != "Mallory" {
+		t.Fatalf("good sign-in = %d, as %q", end.status, e.who(t, b))
+	}
+}
+
+// TestOIDCState: the state is single-use, bound to the browser that
+// started the flow, and expires.
+func TestOIDCState(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	e.idp.AddUser(devidp.User{Subject: "olive-1", Email: "olive@example.org", Name: "Olive Oidc"})
+
+	t.Run("another browser", func(t *testing.T) {
+		a, other := newBrowser(t), newBrowser(t)
+		cb := e.callbackURL(t, a, "olive-1")
+		before := e.reasons("state_mismatch")
+		if p := other.get(t, cb, true); p.status != http.StatusBadRequest {
+			t.Fatalf("callback in another browser = %d", p.status)
+		}
+		if e.reasons("state_mismatch") != before+1 || e.who(t, other) != "" {
+			t.Fatal("another browser's callback was not refused as state_mismatch")
+		}
+		// The browser that started it still can.
+		if p := a.get(t, cb, true); p.status != http.StatusOK || e.who(t, a) != "Olive Oidc" {
+			t.Fatalf("own callback = %d", p.status)
+		}
+	})
+	t.Run("reuse", func(t *testing.T) {
+		b := newBrowser(t)
+		cb := e.callbackURL(t, b, "olive-1")
+		if p := b.get(t, cb, true); p.status != http.StatusOK {
+			t.Fatalf("first callback = %d", p.status)
+		}
+		before := e.reasons("state_mismatch")
+		if p := b.get(t, cb, true); p.status != http.StatusBadRequest {
+			t.Fatalf("second callback = %d", p.status)
+		}
+		if e.reasons("state_mismatch") != before+1 {
+			t.Fatal("reuse not logged as state_mismatch")
+		}
+	})
+	t.Run("tampered state", func(t *testing.T) {
+		b := newBrowser(t)
+		cb := e.callbackURL(t, b, "olive-1")
+		u, _ := url.Parse(cb)
+		q := u.Query()
+		q.Set("state", q.Get("state")[:len(q.Get("state"))-1]+"A")
+		u.RawQuery = q.Encode()
+		if p := b.get(t, u.String(), true); p.status != http.StatusBadRequest || e.who(t, b) != "" {
+			t.Fatalf("tampered state = %d", p.status)
+		}
+	})
+	t.Run("expired", func(t *testing.T) {
+		b := newBrowser(t)
+		cb := e.callbackURL(t, b, "olive-1")
+		e.clock.Advance(auth.FlowTTL + time.Second)
+		before := e.reasons("state_expired")
+		if p := b.get(t, cb, true); p.status != http.StatusBadRequest || e.who(t, b) != "" {
+			t.Fatalf("expired callback = %d", p.status)
+		}
+		if e.reasons("state_expired") != before+1 {
+			t.Fatal("expiry not logged as state_expired")
+		}
+	})
+	t.Run("provider error", func(t *testing.T) {
+		b := newBrowser(t)
+		cb := e.callbackURL(t, b, "olive-1")
+		u, _ := url.Parse(cb)
+		q := u.Query()
+		q.Del("code")
+		q.Set("error", "access_denied")
+		q.Set("error_description", "<script>alert(1)</script>")
+		u.RawQuery = q.Encode()
+		p := b.get(t, u.String(), true)
+		if p.status != http.StatusForbidden || strings.Contains(p.body, "alert(1)") ||
+			!strings.Contains(p.body, `data-testid="error-message">The identity provider did not sign you in. Please try again.</p>`) {
+			t.Fatalf("provider error = %d\n%s", p.status, p.body)
+		}
+		if strings.Contains(p.body, "state=") || strings.Contains(p.body, "access_denied") {
+			t.Fatalf("the error page repeats the callback's query:\n%s", p.body)
+		}
+		if !strings.Contains(e.logs.String(), `"reason":"provider_error"`) || !strings.Contains(e.logs.String(), "access_denied") {
+			t.Fatal("the provider's error is not in the log")
+		}
+	})
+}
+
+// TestOIDCAccountKeyedBySubject: a provider user who claims the email of
+// an existing account does not get into it, and signing up does not take
+// the address over.
+func TestOIDCAccountKeyedBySubject(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	e.idp.AddUser(devidp.User{Subject: "impostor", Email: "DEV@example.com", Name: "Mallory"})
+	b := newBrowser(t)
+	before := e.reasons("email_taken_not_linked")
+	end := e.signIn(t, b, "corp", "impostor", "")
+	if end.status != http.StatusConflict || e.who(t, b) != "" {
+		t.Fatalf("impostor = %d, signed in as %q", end.status, e.who(t, b))
+	}
+	if e.reasons("email_taken_not_linked") != before+1 {
+		t.Fatal("not logged as email_taken_not_linked")
+	}
+	if ids := e.identities(t, developerEmail); len(ids) != 0 {
+		t.Fatalf("the developer's account got identities %+v", ids)
+	}
+}
+
+// TestOIDCLink: a developer signed in with their password links an
+// identity, then signs in with it; the identity cannot be linked to a
+// second account.
+func TestOIDCLink(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, func(p *portal.IdentityProvider) { p.SignUp = false })
+	e.idp.AddUser(devidp.User{Subject: "dee-at-corp", Email: "dee@corp.example", Name: "Dee at Corp"})
+
+	b := newBrowser(t)
+	// Not signed in: linking needs a user.
+	if p := b.post(t, e.portal.URL+"/profile/identities/link/corp", nil, false); p.status == http.StatusSeeOther && strings.Contains(p.url.String(), "authorize") {
+		t.Fatal("an anonymous visitor started a link")
+	}
+	if p := b.post(t, e.portal.URL+"/signin", url.Values{"email": {developerEmail}, "password": {developerPassword}}, true); p.status != http.StatusOK {
+		t.Fatalf("password sign-in = %d", p.status)
+	}
+	login := b.post(t, e.portal.URL+"/profile/identities/link/corp", url.Values{}, true)
+	end := b.submitLogin(t, login, "dee-at-corp", false)
+	if end.status != http.StatusFound {
+		t.Fatalf("login = %d", end.status)
+	}
+	// The callback links and goes back to the profile.
+	if p := b.get(t, end.location, false); p.status != http.StatusSeeOther || p.location != "/profile" {
+		t.Fatalf("link callback = %d to %q", p.status, p.location)
+	}
+	if e.who(t, b) != "Dee Developer" {
+		t.Fatal("linking changed who is signed in")
+	}
+	ids := e.identities(t, developerEmail)
+	if len(ids) != 1 || ids[0].Subject != "dee-at-corp" {
+		t.Fatalf("developer's identities after link: %+v", ids)
+	}
+
+	// Signing in with it (signup is off) reaches the developer's account.
+	b2 := newBrowser(t)
+	if end := e.signIn(t, b2, "corp", "dee-at-corp", ""); end.status != http.StatusOK || e.who(t, b2) != "Dee Developer" {
+		t.Fatalf("sign-in with linked identity = %d as %q", end.status, e.who(t, b2))
+	}
+
+	// The admin cannot link the same identity to their account.
+	a := newBrowser(t)
+	a.post(t, e.portal.URL+"/signin", url.Values{"email": {adminEmail}, "password": {adminPassword}}, true)
+	before := e.reasons("identity_linked_elsewhere")
+	login = a.post(t, e.portal.URL+"/profile/identities/link/corp", url.Values{}, true)
+	if p := a.submitLogin(t, login, "dee-at-corp", true); p.status != http.StatusConflict {
+		t.Fatalf("second link = %d", p.status)
+	}
+	if e.reasons("identity_linked_elsewhere") != before+1 {
+		t.Fatal("not logged as identity_linked_elsewhere")
+	}
+	if e.who(t, a) != "Ada Admin" {
+		t.Fatal("the admin's session changed")
+	}
+}
+
+// TestOIDCSignUpOff: without sign-up, an unknown identity gets no account.
+func TestOIDCSignUpOff(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		providerSignUp bool
+		portalSignUp   bool
+	}{
+		{"provider signup false", false, true},
+		{"portal signup off", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newOIDCEnv(t, oidcOptions{})
+			e.addProvider(t, func(p *portal.IdentityProvider) { p.SignUp = tc.providerSignUp })
+			ctx := context.Background()
+			settings, _ := e.store.FindSettings(ctx)
+			settings.BasicAuth.SignUp = tc.portalSignUp
+			if err := e.store.UpdateSettings(ctx, settings); err != nil {
+				t.Fatal(err)
+			}
+			e.idp.AddUser(devidp.User{Subject: "stranger", Email: "stranger@example.org", Name: "Stranger"})
+			b := newBrowser(t)
+			if end := e.signIn(t, b, "corp", "stranger", ""); end.status != http.StatusForbidden || e.who(t, b) != "" {
+				t.Fatalf("unknown user = %d", end.status)
+			}
+			if e.reasons("signup_disabled") != 1 {
+				t.Fatal("not logged as signup_disabled")
+			}
+			if _, err := e.store.FindUserByEmail(ctx, "stranger@example.org"); portal.ErrorCode(err) != portal.ENOTFOUND {
+				t.Fatalf("account created: %v", err)
+			}
+		})
+	}
+}
+
+// TestOIDCEntraMultiTenant: with tenant organizations, the issuer is the
+// template filled with the token's own tid, and tid must be allowed.
+func TestOIDCEntraMultiTenant(t *testing.T) {
+	const tidA, tidB = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
+	e := newOIDCEnv(t, oidcOptions{entra: true})
+	e.addProvider(t, func(p *portal.IdentityProvider) {
+		p.Type, p.Issuer, p.Tenant, p.Authority = portal.IdentityProviderEntra, "", "organizations", e.idp.Issuer()
+		p.AllowedTenants = []string{tidA}
+	})
+	e.idp.AddUser(devidp.User{Subject: "pairwise-a", Email: "olive@a.example", Name: "Olive Oidc", TenantID: tidA, ObjectID: "oid-a"})
+	e.idp.AddUser(devidp.User{Subject: "pairwise-b", Email: "mallory@b.example", Name: "Mallory", TenantID: tidB, ObjectID: "oid-b"})
+
+	b := newBrowser(t)
+	if end := e.signIn(t, b, "corp", "pairwise-a", ""); end.status != http.StatusOK || e.who(t, b) != "Olive Oidc" {
+		t.Fatalf("allowed tenant = %d\n%s", end.status, e.logs.String())
+	}
+	ids := e.identities(t, "olive@a.example")
+	if len(ids) != 1 || ids[0].Issuer != portal.EntraIssuerKey(tidA) || ids[0].Subject != "oid-a" {
+		t.Fatalf("Entra identity keyed as %+v", ids)
+	}
+
+	b = newBrowser(t)
+	if end := e.signIn(t, b, "corp", "pairwise-b", ""); end.status != http.StatusForbidden || e.who(t, b) != "" {
+		t.Fatalf("other tenant = %d", end.status)
+	}
+	if e.reasons("tenant_not_allowed") != 1 {
+		t.Fatal("not logged as tenant_not_allowed")
+	}
+
+	// The issuer names tenant A, the tid claim another: refused.
+	e.idp.SetMisbehaviour(devidp.TenantMismatch)
+	b = newBrowser(t)
+	if end := e.signIn(t, b, "corp", "pairwise-a", ""); end.status != http.StatusForbidden || e.who(t, b) != "" {
+		t.Fatalf("issuer/tid mismatch = %d", end.status)
+	}
+	if e.reasons("id_token_issuer") != 1 {
+		t.Fatalf("not logged as id_token_issuer\n%s", e.logs.String())
+	}
+}
+
+// TestOIDCEntraSingleTenant: with a tenant id, only that tenant's issuer
+// passes.
+func TestOIDCEntraSingleTenant(t *testing.T) {
+	const tidA, tidB = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
+	e := newOIDCEnv(t, oidcOptions{entra: true})
+	e.addProvider(t, func(p *portal.IdentityProvider) {
+		p.Type, p.Issuer, p.Tenant, p.Authority = portal.IdentityProviderEntra, "", tidA, e.idp.Issuer()
+	})
+	e.idp.AddUser(devidp.User{Subject: "pairwise-a", Email: "olive@a.example", Name: "Olive Oidc", TenantID: tidA, ObjectID: "oid-a"})
+	e.idp.AddUser(devidp.User{Subject: "pairwise-b", Email: "mallory@b.example", Name: "Mallory", TenantID: tidB, ObjectID: "oid-b"})
+	b := newBrowser(t)
+	if end := e.signIn(t, b, "corp", "pairwise-a", ""); end.status != http.StatusOK || e.who(t, b) != "Olive Oidc" {
+		t.Fatalf("own tenant = %d", end.status)
+	}
+	b = newBrowser(t)
+	if end := e.signIn(t, b, "corp", "pairwise-b", ""); end.status != http.StatusForbidden || e.who(t, b) != "" {
+		t.Fatalf("other tenant = %d", end.status)
+	}
+	if e.reasons("id_token_issuer") != 1 {
+		t.Fatal("not logged as id_token_issuer")
+	}
+}
+
+// TestOIDCExternalID: an External ID provider with an explicit authority
+// discovers at {authority}/.well-known/openid-configuration and keys
+// accounts by issuer and subject.
+func TestOIDCExternalID(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, func(p *portal.IdentityProvider) {
+		p.Type, p.Issuer, p.Authority = portal.IdentityProviderExternalID, "", e.idp.Issuer()
+	})
+	e.idp.AddUser(devidp.User{Subject: "ciam-1", Email: "olive@customers.example", Name: "Olive Oidc"})
+	b := newBrowser(t)
+	if end := e.signIn(t, b, "corp", "ciam-1", ""); end.status != http.StatusOK || e.who(t, b) != "Olive Oidc" {
+		t.Fatalf("External ID sign-in = %d\n%s", end.status, e.logs.String())
+	}
+	ids := e.identities(t, "olive@customers.example")
+	if len(ids) != 1 || ids[0].Issuer != e.idp.Issuer() || ids[0].Subject != "ciam-1" {
+		t.Fatalf("identities %+v", ids)
+	}
+}

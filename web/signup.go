@@ -1,0 +1,338 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/porticoapi/portico/auth"
+	"github.com/porticoapi/portico/mail"
+	"github.com/porticoapi/portico/portal"
+	"github.com/porticoapi/portico/web/components"
+	"github.com/porticoapi/portico/web/views"
+)
+
+// AccountStore is what the pages of password accounts (sign-up,
+// confirmation, reset, change, close) read and change. portal.Store
+// implements it.
+type AccountStore interface {
+	FindUserByID(ctx context.Context, id int64) (*portal.User, error)
+	FindUserByEmail(ctx context.Context, email string) (*portal.User, error)
+	FindUsers(ctx context.Context, filter portal.UserFilter) ([]*portal.User, int, error)
+	CreateUser(ctx context.Context, u *portal.User) error
+	UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate) (*portal.User, error)
+	DeleteUser(ctx context.Context, id int64) error
+}
+
+// The URLs of password accounts. The profile page links to the last two.
+const (
+	signUpURL         = "/signup"
+	resetPasswordURL  = "/reset-password"
+	changePasswordURL = "/profile/password"
+	closeAccountURL   = "/profile/close"
+)
+
+// maxAccountForm bounds the body of the account forms: two passwords of
+// at most auth.MaxPasswordBytes, an email, a name and a CAPTCHA answer.
+const maxAccountForm = 16 << 10
+
+var (
+	errNoSignUp        = portal.Errorf(portal.ENOTFOUND, "Self-registration is turned off on this portal. Ask its administrators for an invitation.")
+	errPasswordsDiffer = portal.Errorf(portal.EINVALID, "The two passwords are not the same. Type the new password twice.")
+	errFormUnreadable  = portal.Errorf(portal.EINVALID, "The form could not be read.")
+)
+
+// signUpSettings returns the settings when self-registration and password
+// sign-in are on, and answers 404 otherwise.
+func (s *Server) signUpSettings(w http.ResponseWriter, r *http.Request) (*portal.Settings, bool) {
+	if s.auth == nil {
+		s.error(w, r, errNoSignUp)
+		return nil, false
+	}
+	settings, err := s.store.FindSettings(r.Context())
+	if err != nil {
+		s.error(w, r, err)
+		return nil, false
+	}
+	// An account made here has only a password: without password sign-in
+	// it could never be used.
+	if !settings.BasicAuth.SignUp || !settings.BasicAuth.SignIn {
+		s.error(w, r, errNoSignUp)
+		return nil, false
+	}
+	return settings, true
+}
+
+// signUpForm is what the sign-up form keeps after a failed attempt.
+type signUpForm struct {
+	email, name string
+	terms       bool
+}
+
+// handleSignUpPage shows the registration form with a new CAPTCHA.
+func (s *Server) handleSignUpPage(w http.ResponseWriter, r *http.Request) {
+	settings, ok := s.signUpSettings(w, r)
+	if !ok {
+		return
+	}
+	if portal.UserFromContext(r.Context()) != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.renderSignUp(w, r, settings, http.StatusOK, signUpForm{}, "")
+}
+
+// handleSignUp creates an account. The checks run cheapest and least
+// revealing first: the address's budget, the CAPTCHA, the form, then the
+// email's budget. The answer does not tell whether the address already
+// had an account: with email confirmation on, a new address and a known
+// one both get the same "check your email" page, and the known one gets a
+// mail saying that it already has an account (with a reset link) instead
+// of a confirmation. With confirmation off a new account is signed in at
+// once, which cannot look like the answer to a known address; that
+// setting trades this privacy for convenience, as it does in APIM.
+func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
+	settings, ok := s.signUpSettings(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxAccountForm)
+	if err := r.ParseForm(); err != nil {
+		s.error(w, r, errFormUnreadable)
+		return
+	}
+	ctx := r.Context()
+	form := r.PostForm
+	f := signUpForm{email: strings.TrimSpace(form.Get("email")), name: strings.TrimSpace(form.Get("name")), terms: form.Get("terms") != ""}
+	fail := func(err error) {
+		if status, message, ok := s.formError(w, r, err); ok {
+			s.renderSignUp(w, r, settings, status, f, message)
+		}
+	}
+	if err := s.auth.LimitAddress(r, auth.ActionSignUp); err != nil {
+		fail(err)
+		return
+	}
+	if err := s.auth.VerifyCaptcha(r, form.Get("captcha_id"), form.Get("captcha")); err != nil {
+		fail(err)
+		return
+	}
+	state := portal.UserActive
+	if settings.BasicAuth.EmailConfirmation {
+		state = portal.UserPending
+	}
+	u := &portal.User{Email: f.email, Name: f.name, Role: portal.RoleDeveloper, State: state}
+	if err := u.Validate(); err != nil {
+		fail(err)
+		return
+	}
+	if !emailDomainAllowed(u.Email, settings.BasicAuth.AllowedEmailDomains) {
+		fail(portal.Errorf(portal.EINVALID, "Sign-up is open to addresses at %s only.", strings.Join(settings.BasicAuth.AllowedEmailDomains, ", ")))
+		return
+	}
+	password := form.Get("password")
+	if password != form.Get("password2") {
+		fail(errPasswordsDiffer)
+		return
+	}
+	if err := auth.CheckNewPassword(password, settings.BasicAuth.MinPasswordLength, u.Email); err != nil {
+		fail(err)
+		return
+	}
+	if settings.TermsOfUse != "" && !f.terms {
+		fail(portal.Errorf(portal.EINVALID, "Accept the terms of use to sign up."))
+		return
+	}
+	if err := s.auth.LimitAccount(auth.ActionSignUp, u.Email); err != nil {
+		fail(err)
+		return
+	}
+	// Hashed before the address is looked up, so that a known address
+	// costs as much as a new one.
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		fail(err)
+		return
+	}
+	u.PasswordHash = hash
+	switch err := s.store.CreateUser(ctx, u); portal.ErrorCode(err) {
+	case "":
+	case portal.ECONFLICT:
+		if err := s.sendMail(ctx, mail.AccountExists, u.Email, resetPasswordURL, mail.Data{}); err != nil {
+			s.logger.ErrorContext(ctx, "send account-exists mail", "request_id", requestIDFrom(ctx), "error", err)
+		}
+		s.renderCheckEmail(w, r)
+		return
+	default:
+		s.error(w, r, err)
+		return
+	}
+	s.logger.InfoContext(ctx, "signed up", "user_id", u.ID, "state", string(u.State))
+	if u.State == portal.UserActive {
+		if err := s.auth.StartSession(ctx, w, r, u); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if err := s.sendConfirmation(ctx, u); err != nil {
+		// Without the mail the account could never be confirmed: remove
+		// it, so that signing up again works.
+		if derr := s.store.DeleteUser(ctx, u.ID); derr != nil {
+			s.logger.ErrorContext(ctx, "remove unconfirmable account", "request_id", requestIDFrom(ctx), "error", derr)
+		}
+		s.error(w, r, err)
+		return
+	}
+	s.renderCheckEmail(w, r)
+}
+
+// sendConfirmation mails u the link that activates their account.
+func (s *Server) sendConfirmation(ctx context.Context, u *portal.User) error {
+	token, err := s.auth.IssueToken(ctx, portal.TokenConfirmSignup, u.ID, auth.ConfirmSignupTTL)
+	if err != nil {
+		return err
+	}
+	return s.sendMail(ctx, mail.ConfirmSignup, u.Email, "/confirm/signup?token="+token, mail.Data{Name: u.Name, ValidFor: "24 hours"})
+}
+
+// renderCheckEmail is the one answer to a sign-up that sent a mail,
+// whether it confirms a new account or tells of an existing one.
+func (s *Server) renderCheckEmail(w http.ResponseWriter, r *http.Request) {
+	s.renderMessage(w, r, views.MessageView{
+		Heading: "Check your email",
+		Paragraphs: []string{
+			"We have sent a message to the address you gave. Open the link in it to finish signing up; it works once, for 24 hours.",
+			"Nothing arrived after a few minutes? Look in your spam folder, or ask for a password reset link, which also activates the account.",
+		},
+		TestID: "check-email",
+	})
+}
+
+// renderMessage renders a MessagePage with status 200.
+func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, v views.MessageView) {
+	settings, err := s.store.FindSettings(r.Context())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v.Shell = s.shell(r, settings, v.Heading, "")
+	s.render(w, r, http.StatusOK, views.MessagePage(v))
+}
+
+func (s *Server) renderSignUp(w http.ResponseWriter, r *http.Request, settings *portal.Settings, status int, f signUpForm, message string) {
+	c, err := s.newCaptcha(w, r, signUpURL)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.render(w, r, status, views.SignUpPage(views.SignUpView{
+		Shell:             s.shell(r, settings, "Sign up", ""),
+		Email:             f.email,
+		Name:              f.name,
+		TermsOfUse:        settings.TermsOfUse,
+		TermsAccepted:     f.terms,
+		MinPasswordLength: minPasswordLength(settings),
+		Captcha:           c,
+		Error:             message,
+		SignInURL:         "/signin",
+	}))
+}
+
+// emailDomainAllowed reports whether email's domain is in allowed (lower
+// case, as Settings.Validate leaves them); an empty list allows any.
+func emailDomainAllowed(email string, allowed []string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return false
+	}
+	domain := strings.ToLower(email[at+1:])
+	for _, d := range allowed {
+		if domain == d {
+			return true
+		}
+	}
+	return false
+}
+
+func minPasswordLength(settings *portal.Settings) int {
+	if n := settings.BasicAuth.MinPasswordLength; n > 0 {
+		return n
+	}
+	return auth.MinPasswordLength
+}
+
+// handleConfirmSignupPage is where the emailed link leads: a page with a
+// button, since mail scanners open links and must not use them up.
+func (s *Server) handleConfirmSignupPage(w http.ResponseWriter, r *http.Request) {
+	if s.auth == nil {
+		s.error(w, r, errNoSignUp)
+		return
+	}
+	token := r.URL.Query().Get("token")
+	if _, err := s.auth.PeekToken(r.Context(), portal.TokenConfirmSignup, token); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	settings, err := s.store.FindSettings(r.Context())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, views.ConfirmSignupPage(views.ConfirmSignupView{
+		Shell: s.shell(r, settings, "Confirm your email address", ""),
+		Token: token,
+	}))
+}
+
+// handleConfirmSignup uses the link up, activates the account and signs
+// its owner in.
+func (s *Server) handleConfirmSignup(w http.ResponseWriter, r *http.Request) {
+	if s.auth == nil {
+		s.error(w, r, errNoSignUp)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxAccountForm)
+	if err := r.ParseForm(); err != nil {
+		s.error(w, r, errFormUnreadable)
+		return
+	}
+	ctx := r.Context()
+	t, err := s.auth.RedeemToken(ctx, portal.TokenConfirmSignup, r.PostForm.Get("token"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	u, err := s.store.FindUserByID(ctx, t.UserID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	switch u.State {
+	case portal.UserBlocked:
+		s.error(w, r, portal.Errorf(portal.EFORBIDDEN, "This account is blocked. Contact the portal's administrators."))
+		return
+	case portal.UserPending:
+		active := portal.UserActive
+		if u, err = s.store.UpdateUser(ctx, u.ID, portal.UserUpdate{State: &active}); err != nil {
+			s.error(w, r, err)
+			return
+		}
+	}
+	if err := s.auth.StartSession(ctx, w, r, u); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.logger.InfoContext(ctx, "confirmed sign-up", "user_id", u.ID)
+	r = r.WithContext(portal.NewContextWithUser(ctx, u))
+	s.renderMessage(w, r, views.MessageView{
+		Heading:    "Your address is confirmed",
+		Paragraphs: []string{"Welcome, " + u.Name + ". Your account is active and you are signed in."},
+		TestID:     "signup-confirmed",
+		Links:      []components.Link{{Label: "Browse APIs", URL: catalogueURL("", "", 1)}, {Label: "See products", URL: "/products"}},
+	})
+}

@@ -1,0 +1,61 @@
+package views
+
+import "github.com/porticoapi/portico/web/components"
+
+// SubscribeForm is the subscribe form of a product's page, for a signed-in
+// user; it keeps what they typed when it comes back with a message.
+type SubscribeForm struct {
+	Product     string // the product's name, sent back as "product"
+	DisplayName string
+	Terms       bool // the product has terms: a required checkbox
+	Accepted    bool
+	Error       string
+	Approval    bool   // new subscriptions wait for an administrator
+	Summary     string // how many subscriptions to the product the user has, if any
+	LimitText   string // set when the limit is reached: why there is no form
+	ProfileURL  string
+}
+
+// ProfileView is the signed-in user's account page: who they are and
+// their subscriptions with keys and actions.
+type ProfileView struct {
+	Shell         components.Shell
+	Name          string
+	Email         string
+	Role          string
+	Notice        string // the previous action's outcome
+	Error         string // why the previous action was refused
+	Links         []components.Link
+	Subscriptions []ProfileSubscription
+	ProductsURL   string
+}
+
+// ProfileSubscription is one of the user's subscriptions.
+type ProfileSubscription struct {
+	ID       string // the id, for element ids on the page
+	Title    string
+	Name     string
+	Scope    string // "Product Starter", "All APIs"
+	ScopeURL string
+	State    components.Badge
+	Comment  string // an administrator's reason for a rejection or suspension
+	Created  string
+	Expires  string
+	// Keys are shown for live subscriptions (submitted, active,
+	// suspended) only; KeysNote says what they are good for now.
+	Keys      []ProfileKey
+	KeysNote  string
+	Open      bool   // just created: its keys are shown unfolded
+	CancelURL string // empty when the state cannot be cancelled
+}
+
+// ProfileKey is one key of a subscription: hidden behind a disclosure,
+// with a copy button and a regenerate form.
+type ProfileKey struct {
+	ElementID     string // unique on the page; the copy button targets it
+	Label         string // "Primary key"
+	Kind          string // "primary" or "secondary": the data-testid is Kind+"-key"
+	Key           string
+	Ending        string
+	RegenerateURL string
+}
