@@ -25,6 +25,9 @@
 //     Entra by (tid, oid), never by email. Calls to providers go through
 //     NewProviderClient (timeouts, 1 MiB bodies) and a key set that
 //     refetches on an unknown kid at most once per interval.
+//   - oidc_check.go: CheckProvider, the administration's "test" of a
+//     provider: its discovery document and key set fetched as a sign-in
+//     would, with a problem worded to be shown.
 //   - ratelimit.go: the in-memory failure counters behind the sign-in
 //     limits, and LimitError, which edges answer with 429 and Retry-After.
 //   - captcha.go: CAPTCHA challenges (dchest/captcha draws them; the
@@ -39,6 +42,12 @@
 //     that ask for the current password, the CAPTCHA-after-failures rule
 //     of sign-in, and AccountLimits, the per-address and per-email budgets
 //     of sign-up, reset and CAPTCHA requests (429 with Retry-After).
+//   - invitation.go: Invite, shared by the administration, `portico user
+//     invite` and the config file: a pending account without a password
+//     and a one-time link (TokenInvitation, only its SHA-256 stored,
+//     valid for the settings' invitation_ttl); inviting the same address
+//     again voids the older link; an address whose account is in use is
+//     refused, so an invitation never hands over an existing account.
 //   - passwordpolicy.go, common_passwords.txt: the rules of a new
 //     password (length in characters, 6 to 128 as the settings say, not
 //     one of a few hundred common passwords, not the email), without
@@ -47,8 +56,9 @@
 // Security choices, in one place: the session id rotates on sign-in
 // (fixation); the cookie is HttpOnly, SameSite=Lax, and __Host-prefixed and
 // Secure when the public URL is https; a session ends after the idle
-// timeout without use and at the latest after the absolute timeout; a
-// blocked or deleted user's session is deleted on their next request; an
+// timeout without use and at the latest after the absolute timeout, both
+// read from the settings on every request, so that a change applies to
+// open sessions too; a blocked or deleted user's session is deleted on their next request; an
 // unknown email, a wrong password and an account without one get the same
 // answer for the same cost.
 //

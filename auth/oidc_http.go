@@ -68,7 +68,7 @@ func (t limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	if res.ContentLength > t.max {
 		res.Body.Close()
-		return nil, fmt.Errorf("%s answered with %d bytes, more than the %d allowed", r.URL.Redacted(), res.ContentLength, t.max)
+		return nil, fmt.Errorf("%s answered with %d bytes, more than the %d allowed: %w", r.URL.Redacted(), res.ContentLength, t.max, errResponseTooLarge)
 	}
 	res.Body = &limitedBody{rc: res.Body, left: t.max}
 	return res, nil

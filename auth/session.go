@@ -32,12 +32,19 @@ const maxSessionData = 64 << 10
 // userIDKey holds the signed-in user's id in a session's values.
 const userIDKey = "user_id"
 
+// savedAtKey holds, in the encoded values, when the session was last
+// saved (Unix milliseconds), so that the idle timeout in force now, not
+// the one the row's deadline was computed with, decides whether the
+// session is still alive.
+const savedAtKey = "saved_at"
+
 // metaKey holds a session's stored times in its values. Its type is
 // unexported, so no other package can reach it, and Save never encodes it.
 type metaKey struct{}
 
 type sessionMeta struct {
 	createdAt time.Time
+	savedAt   time.Time              // zero for sessions saved before savedAtKey existed
 	expiresAt time.Time              // as last saved
 	timeouts  portal.SessionSettings // the settings when loaded or saved
 }
@@ -55,7 +62,10 @@ type sessionMeta struct {
 // Values must have string keys and values of gob's built-in types (string,
 // int64, bool, []string, ...). A session expires after the idle timeout
 // without a save, and at the latest after the absolute timeout counted
-// from its creation (portal.Settings.Session).
+// from its creation (portal.Settings.Session). The settings are read on
+// every load and save, so an administrator's change applies to sessions
+// already open: a shortened timeout at their next request, a longer one
+// from their next save (within a minute of use).
 type SessionStore struct {
 	sessions portal.SessionService
 	settings SettingsFinder
@@ -126,7 +136,20 @@ func (st *SessionStore) New(r *http.Request, name string) (*sessions.Session, er
 	if uid, _ := values[userIDKey].(int64); uid != row.UserID {
 		return sess, nil
 	}
-	values[metaKey{}] = sessionMeta{createdAt: row.CreatedAt, expiresAt: row.ExpiresAt, timeouts: settings.Session}
+	// The row's deadline was computed with the idle timeout of its last
+	// save; a shortened one applies at once as well.
+	var savedAt time.Time
+	if ms, ok := values[savedAtKey].(int64); ok {
+		savedAt = time.UnixMilli(ms)
+		if !now.Before(savedAt.Add(settings.Session.IdleTimeout)) {
+			if err := st.sessions.DeleteSession(ctx, row.ID); err != nil {
+				return sess, fmt.Errorf("delete expired session: %w", err)
+			}
+			return sess, nil
+		}
+	}
+	delete(values, savedAtKey)
+	values[metaKey{}] = sessionMeta{createdAt: row.CreatedAt, savedAt: savedAt, expiresAt: row.ExpiresAt, timeouts: settings.Session}
 	sess.ID = row.ID
 	sess.Values = values
 	sess.IsNew = false
@@ -155,15 +178,17 @@ func (st *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessi
 	} else if meta.createdAt.IsZero() {
 		meta.createdAt = now // a session not loaded through New
 	}
+	meta.savedAt = now
 	meta.expiresAt = expiry(now, meta.createdAt, settings.Session)
 	meta.timeouts = settings.Session
 
-	plain := make(map[any]any, len(sess.Values))
+	plain := make(map[any]any, len(sess.Values)+1)
 	for k, v := range sess.Values {
 		if _, ok := k.(metaKey); !ok {
 			plain[k] = v
 		}
 	}
+	plain[savedAtKey] = now.UnixMilli()
 	data, err := st.codec.Encode(sess.ID, plain)
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
@@ -225,7 +250,15 @@ func (st *SessionStore) slideDue(sess *sessions.Session) bool {
 		return false
 	}
 	step := min(time.Minute, meta.timeouts.IdleTimeout/10)
-	return expiry(st.now(), meta.createdAt, meta.timeouts).Sub(meta.expiresAt) >= step
+	deadline := meta.expiresAt
+	if !meta.savedAt.IsZero() {
+		// With a shortened idle timeout the effective deadline is earlier
+		// than the stored one.
+		if d := expiry(meta.savedAt, meta.createdAt, meta.timeouts); d.Before(deadline) {
+			deadline = d
+		}
+	}
+	return expiry(st.now(), meta.createdAt, meta.timeouts).Sub(deadline) >= step
 }
 
 func (st *SessionStore) options() sessions.Options {

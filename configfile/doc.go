@@ -4,14 +4,15 @@
 // and writes a store back out as a file (Export). `portico apply` and
 // `portico export` and the --config setting are thin wrappers around it.
 //
-// The file describes the portal settings, APIs (with their gateway
-// policies and backend authentication), products, users and
+// The file describes the portal settings, identity providers, APIs (with
+// their gateway policies and backend authentication), products, users and
 // subscriptions; objects are matched by name (users by email) and upserted.
 // A key left out takes its default, as for a new object, with two
 // exceptions: secrets left out keep the stored values (a user's password,
-// a subscription's primary_key and secondary_key, and an API's
-// backend.auth basic password, oauth_client_credentials client_secret and
-// certificate key, when the stored backend auth is of the same kind), and
+// a subscription's primary_key and secondary_key, an identity provider's
+// client_secret, and an API's backend.auth basic password,
+// oauth_client_credentials client_secret and certificate key, when the
+// stored backend auth is of the same kind), and
 // an API's display_name and description left out come from its OpenAPI
 // document.
 //
@@ -28,9 +29,17 @@
 // with the key header Ocp-Apim-Subscription-Key, the query parameter
 // subscription-key, a 30s backend timeout and subscription_required true;
 // a product is not_published, requires subscriptions and no approval; a
-// user is an active developer; a subscription is active. The portal
+// user is an active developer; a subscription is active; an identity
+// provider lets a first sign-in create an account (signup true). The portal
 // section, when present, sets every setting, absent ones to the defaults of
 // a new store.
+//
+// A user with `invite: true` that is new to the store is created pending
+// without a password, and its invitation (portal.NewInvitation, a token
+// hash) is written by the same Store.Apply transaction; the tokens exist
+// only in the Plan (Plan.Invitations), for the caller to print and mail
+// after the commit, so a failed apply leaves no invitation and a failed
+// mail leaves a working, printed link.
 //
 // Pruning deletes only within the sections present in the file, so a file
 // with only apis never deletes users. Every problem is reported with its

@@ -28,11 +28,12 @@ type ExportOptions struct {
 // as it is must not wipe the secrets it leaves out.
 const exportHeader = `# Portico configuration, exported from the store.
 #
-# Secrets are redacted: user passwords, subscription keys, and the backend
-# password, client_secret and certificate key of APIs are left out.
-# Applying this file keeps the stored ones (a new subscription gets new
-# keys); add password, primary_key, secondary_key, client_secret or key_pem
-# (as ${ENV_NAME}) or key_file to set them. A symmetric validate_jwt
+# Secrets are redacted: user passwords, subscription keys, the backend
+# password, client_secret and certificate key of APIs, and the
+# client_secret of identity providers are left out. Applying this file
+# keeps the stored ones (a new subscription gets new keys); add password,
+# primary_key, secondary_key, client_secret or key_pem (as ${ENV_NAME}) or
+# key_file to set them. A symmetric validate_jwt
 # signing key is written as "(stored symmetric key N)": applying keeps that
 # stored key; remove the line to drop it. CA files are written inline as
 # ca_certificates, backend certificates as cert_pem.
@@ -43,11 +44,12 @@ const exportHeader = `# Portico configuration, exported from the store.
 // always written, so that the export applies as no change.
 type (
 	xFile struct {
-		Portal        xPortal         `yaml:"portal"`
-		APIs          []xAPI          `yaml:"apis"`
-		Products      []xProduct      `yaml:"products"`
-		Users         []xUser         `yaml:"users"`
-		Subscriptions []xSubscription `yaml:"subscriptions"`
+		Portal            xPortal             `yaml:"portal"`
+		IdentityProviders []xIdentityProvider `yaml:"identity_providers"`
+		APIs              []xAPI              `yaml:"apis"`
+		Products          []xProduct          `yaml:"products"`
+		Users             []xUser             `yaml:"users"`
+		Subscriptions     []xSubscription     `yaml:"subscriptions"`
 	}
 	xPortal struct {
 		Title           string     `yaml:"title"`
@@ -159,7 +161,11 @@ func Export(ctx context.Context, c Config, w io.Writer, opts ExportOptions) erro
 			InvitationTTL: formatDuration(s.InvitationTTL),
 			Session:       xSession{IdleTimeout: formatDuration(s.Session.IdleTimeout), AbsoluteTimeout: formatDuration(s.Session.AbsoluteTimeout)},
 		},
-		APIs: []xAPI{}, Products: []xProduct{}, Users: []xUser{}, Subscriptions: []xSubscription{},
+		IdentityProviders: []xIdentityProvider{},
+		APIs:              []xAPI{}, Products: []xProduct{}, Users: []xUser{}, Subscriptions: []xSubscription{},
+	}
+	for _, n := range st.idpNames {
+		out.IdentityProviders = append(out.IdentityProviders, exportIdentityProvider(st.idps[n]))
 	}
 	specs := map[string][]byte{} // file name under Dir -> document
 	for _, n := range st.apiNames {

@@ -26,8 +26,8 @@ import (
 // (CONTRACT.md section 3) that this version refuses as not supported yet.
 var (
 	topKeys = keys{
-		known: []string{"portal", "apis", "products", "users", "subscriptions"},
-		later: []string{"identity_providers", "authorization_servers"},
+		known: []string{"portal", "identity_providers", "apis", "products", "users", "subscriptions"},
+		later: []string{"authorization_servers"},
 	}
 	portalKeys    = keys{known: []string{"title", "anonymous_access", "basic_auth", "terms_of_use", "invitation_ttl", "session"}}
 	basicAuthKeys = keys{known: []string{"signin", "signup", "email_confirmation", "allowed_email_domains", "min_password_length"}}
@@ -40,7 +40,7 @@ var (
 	keyNameKeys   = keys{known: []string{"header", "query"}}
 	productKeys   = keys{known: []string{"name", "display_name", "description", "terms", "apis", "state", "subscription_required", "approval_required", "subscriptions_limit", "rate_limit"}}
 	rateLimitKeys = keys{known: []string{"calls", "period"}}
-	userKeys      = keys{known: []string{"email", "name", "role", "state", "password"}, later: []string{"invite"}}
+	userKeys      = keys{known: []string{"email", "name", "role", "state", "password", "invite"}}
 	subKeys       = keys{known: []string{"name", "display_name", "owner", "scope", "state", "state_comment", "primary_key", "secondary_key", "expires_at"}}
 )
 
@@ -56,6 +56,7 @@ type File struct {
 	sections map[string]bool
 
 	settings *settingsEntry
+	idps     []*idpEntry
 	apis     []*apiEntry
 	products []*productEntry
 	users    []*userEntry
@@ -133,6 +134,10 @@ type userEntry struct {
 	user        portal.User
 	password    string // plaintext from the file; never printed
 	hasPassword bool
+	// invite: a new user is created pending, without a password, and
+	// invited (Plan.Invitations); an existing one keeps its state.
+	invite   bool
+	hasState bool
 }
 
 type subEntry struct {
@@ -167,6 +172,12 @@ func Load(ctx context.Context, path string, c Config) (*File, error) {
 			switch key {
 			case "portal":
 				f.settings = d.settings(kn.Line, vn, p)
+			case "identity_providers":
+				d.list(vn, p, func(_ int, n *yaml.Node, p string) {
+					if e := d.identityProvider(n, p); e != nil {
+						f.idps = append(f.idps, e)
+					}
+				})
 			case "apis":
 				d.list(vn, p, func(_ int, n *yaml.Node, p string) {
 					if e := d.api(n, p); e != nil {
@@ -491,8 +502,11 @@ func (d *decoder) user(n *yaml.Node, path string) *userEntry {
 			// pending is not written by hand, but an export holds it for
 			// accounts awaiting confirmation, and must load again.
 			d.enum(vn, p, (*string)(&u.State), string(portal.UserActive), string(portal.UserBlocked), string(portal.UserPending))
+			e.hasState = true
 		case "password":
 			e.hasPassword = d.setStr(vn, p, &e.password)
+		case "invite":
+			d.boolean(vn, p, &e.invite)
 		}
 	}) {
 		return nil
@@ -502,6 +516,15 @@ func (d *decoder) user(n *yaml.Node, path string) *userEntry {
 		d.errs.addf(e.line, path, "email required")
 	} else if err := portal.ValidateEmail(u.Email); err != nil {
 		d.errs.add(e.lines["email"], path+".email", err)
+	}
+	if e.invite {
+		switch {
+		case e.hasPassword:
+			d.errs.addf(e.lines["invite"], path+".invite", "invite and password exclude each other: the invited person chooses their password")
+		case e.hasState:
+			d.errs.addf(e.lines["state"], path+".state", "an invited user is pending until they accept; leave state out")
+		}
+		u.State = portal.UserPending
 	}
 	if e.hasPassword {
 		if err := auth.ValidatePassword(e.password, 0); err != nil {
@@ -618,6 +641,7 @@ func (f *File) checkDuplicates(errs *errorList) {
 			first[strings.ToLower(k)] = seen{line: line}
 		}
 	}
+	unique("identity provider", "name", func(i int) (string, *entry) { return f.idps[i].idp.Name, &f.idps[i].entry }, len(f.idps))
 	unique("API", "name", func(i int) (string, *entry) { return f.apis[i].api.Name, &f.apis[i].entry }, len(f.apis))
 	unique("API path", "path", func(i int) (string, *entry) { return f.apis[i].api.Path, &f.apis[i].entry }, len(f.apis))
 	unique("product", "name", func(i int) (string, *entry) { return f.products[i].product.Name, &f.products[i].entry }, len(f.products))

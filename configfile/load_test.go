@@ -129,18 +129,22 @@ subscriptions:
 			"portico.yaml:6: apis[0].authorization_server: not supported yet by this version of Portico",
 			"portico.yaml:7: apis[0].scope: not supported yet by this version of Portico",
 		}},
-		{"not supported yet: sections", `identity_providers:
-  - name: corp
-authorization_servers: []
+		{"not supported yet: sections", `authorization_servers: []
 `, []string{
-			"portico.yaml:1: identity_providers: not supported yet by this version of Portico",
-			"portico.yaml:3: authorization_servers: not supported yet by this version of Portico",
+			"portico.yaml:1: authorization_servers: not supported yet by this version of Portico",
 		}},
-		{"not supported yet: invite", `users:
+		{"invite with a password", `users:
   - email: a@example.com
     name: A
     invite: true
-`, []string{"portico.yaml:4: users[0].invite: not supported yet by this version of Portico"}},
+    password: a long enough password
+`, []string{"portico.yaml:4: users[0].invite: invite and password exclude each other"}},
+		{"invite with a state", `users:
+  - email: a@example.com
+    name: A
+    state: active
+    invite: true
+`, []string{"portico.yaml:4: users[0].state: an invited user is pending until they accept"}},
 		{"bad spec file", `apis:
   - name: broken
     backend: {url: "builtin:echo"}

@@ -30,6 +30,7 @@ type Plan struct {
 	path    string
 	cs      portal.ChangeSet
 	changes []change
+	invites []Invitation
 }
 
 // change is one line of the diff.
@@ -170,14 +171,16 @@ type storeState struct {
 	products map[string]*portal.Product
 	users    map[string]*portal.User // by email
 	subs     map[string]*portal.Subscription
+	idps     map[string]*portal.IdentityProvider
 	// sorted names, for deterministic deletions
-	apiNames, productNames, userEmails, subNames []string
+	apiNames, productNames, userEmails, subNames, idpNames []string
 }
 
 func readStore(ctx context.Context, s portal.Store) (*storeState, error) {
 	st := &storeState{
 		apis: map[string]*portal.API{}, products: map[string]*portal.Product{},
 		users: map[string]*portal.User{}, subs: map[string]*portal.Subscription{},
+		idps: map[string]*portal.IdentityProvider{},
 	}
 	var err error
 	if st.settings, err = s.FindSettings(ctx); err != nil {
@@ -215,7 +218,15 @@ func readStore(ctx context.Context, s portal.Store) (*storeState, error) {
 		st.subs[sub.Name] = sub
 		st.subNames = append(st.subNames, sub.Name)
 	}
-	for _, names := range [][]string{st.apiNames, st.productNames, st.userEmails, st.subNames} {
+	idps, err := s.FindIdentityProviders(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read identity providers: %w", err)
+	}
+	for _, p := range idps {
+		st.idps[p.Name] = p
+		st.idpNames = append(st.idpNames, p.Name)
+	}
+	for _, names := range [][]string{st.apiNames, st.productNames, st.userEmails, st.subNames, st.idpNames} {
 		slices.Sort(names)
 	}
 	return st, nil
@@ -266,6 +277,20 @@ func (f *File) Plan(ctx context.Context, c Config, opts PlanOptions) (*Plan, err
 		p.cs.Settings = &s
 		p.changed(settingsDiff(st.settings, &s))
 	}
+	for _, e := range f.idps {
+		have, ok := st.idps[e.idp.Name]
+		want, secretChanged := e.want(have)
+		if !ok {
+			p.add("identity_provider", want.Name)
+		} else {
+			d := identityProviderDiff(have, &want)
+			d.secret("client_secret", secretChanged)
+			if !p.changed(d) {
+				continue
+			}
+		}
+		p.cs.IdentityProviders = append(p.cs.IdentityProviders, &want)
+	}
 	for i := range f.apis {
 		want := wants[i]
 		have, ok := st.apis[want.Name]
@@ -305,6 +330,10 @@ func (f *File) Plan(ctx context.Context, c Config, opts PlanOptions) (*Plan, err
 		want := e.user
 		have, ok := st.users[want.Email]
 		d := &diff{kind: "user", name: want.Email}
+		if ok && e.invite {
+			// Invited once: pending until accepted, then theirs.
+			want.State = have.State
+		}
 		if ok {
 			d = userDiff(have, &want)
 		}
@@ -316,7 +345,10 @@ func (f *File) Plan(ctx context.Context, c Config, opts PlanOptions) (*Plan, err
 			want.PasswordHash = hash
 			d.secret("password", true)
 		}
-		if !ok {
+		if !ok && e.invite {
+			p.changes = append(p.changes, change{op: '+', kind: "user", name: want.Email, text: "invited"})
+			p.invite(&want, f.invitationTTL(st))
+		} else if !ok {
 			p.add("user", want.Email)
 		} else if !p.changed(d) {
 			continue
@@ -371,11 +403,11 @@ func keyHeldBy(ctx context.Context, s portal.Store, key string, id int64, kind p
 
 // deletions are the names that pruning removes, by section.
 type deletions struct {
-	apis, products, users, subs map[string]bool
+	apis, products, users, subs, idps map[string]bool
 }
 
 func (f *File) deletions(st *storeState, prune bool) deletions {
-	del := deletions{apis: map[string]bool{}, products: map[string]bool{}, users: map[string]bool{}, subs: map[string]bool{}}
+	del := deletions{apis: map[string]bool{}, products: map[string]bool{}, users: map[string]bool{}, subs: map[string]bool{}, idps: map[string]bool{}}
 	if !prune {
 		return del
 	}
@@ -397,6 +429,11 @@ func (f *File) deletions(st *storeState, prune bool) deletions {
 	if f.sections["subscriptions"] {
 		for _, n := range st.subNames {
 			del.subs[n] = !slices.ContainsFunc(f.subs, func(e *subEntry) bool { return e.sub.Name == n })
+		}
+	}
+	if f.sections["identity_providers"] {
+		for _, n := range st.idpNames {
+			del.idps[n] = !slices.ContainsFunc(f.idps, func(e *idpEntry) bool { return e.idp.Name == n })
 		}
 	}
 	return del
@@ -584,6 +621,12 @@ func (p *Plan) planDeletions(st *storeState, del deletions) {
 			p.cs.DeleteSubscriptions = append(p.cs.DeleteSubscriptions, n)
 			p.remove("subscription", n, "")
 			gone[n] = true
+		}
+	}
+	for _, n := range st.idpNames {
+		if del.idps[n] {
+			p.cs.DeleteIdentityProviders = append(p.cs.DeleteIdentityProviders, n)
+			p.remove("identity_provider", n, "")
 		}
 	}
 	// The store deletes these along with their API, product or owner; they

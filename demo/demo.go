@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/porticoapi/portico/devidp"
 	"github.com/porticoapi/portico/openapi"
 	"github.com/porticoapi/portico/portal"
 )
@@ -24,18 +25,25 @@ type Store interface {
 	FindAPIs(ctx context.Context, f portal.APIFilter) ([]*portal.API, int, error)
 	FindProducts(ctx context.Context, f portal.ProductFilter) ([]*portal.Product, int, error)
 	Apply(ctx context.Context, cs *portal.ChangeSet) error
+	CreateIdentityProvider(ctx context.Context, p *portal.IdentityProvider) error
 }
 
 // Result says what Load created.
 type Result struct {
 	AdminEmail    string
 	AdminPassword string // shown once; only its hash is stored
+	// DevIdP is the development identity provider's sign-in button, ""
+	// when none was added (no provider given, or a public URL that an
+	// http identity provider may not have: http is for loopback only).
+	DevIdP string
 }
 
 // Load writes the demo content when the store holds no users, APIs or
 // products, and returns nil, nil otherwise. hash turns the generated
-// password into the stored hash.
-func Load(ctx context.Context, s Store, hash func(string) (string, error)) (*Result, error) {
+// password into the stored hash. When idp is not nil (NewDevIdP), the
+// identity provider DevIdPName signing in with it is added too; serve idp
+// with Mount and ConnectDevIdP.
+func Load(ctx context.Context, s Store, hash func(string) (string, error), idp *devidp.Provider) (*Result, error) {
 	if empty, err := isEmpty(ctx, s); err != nil || !empty {
 		return nil, err
 	}
@@ -75,10 +83,24 @@ func Load(ctx context.Context, s Store, hash func(string) (string, error)) (*Res
 			APIs:                 []string{"echo"},
 		}},
 	}
+	var dev *portal.IdentityProvider
+	if idp != nil {
+		dev = devIdentityProvider(idp, rand.Text())
+		if dev.Validate() != nil {
+			dev = nil
+		}
+	}
 	if err := s.Apply(ctx, cs); err != nil {
 		return nil, fmt.Errorf("load demo content: %w", err)
 	}
-	return &Result{AdminEmail: AdminEmail, AdminPassword: password}, nil
+	res := &Result{AdminEmail: AdminEmail, AdminPassword: password}
+	if dev != nil {
+		if err := s.CreateIdentityProvider(ctx, dev); err != nil {
+			return nil, fmt.Errorf("load demo identity provider: %w", err)
+		}
+		res.DevIdP = dev.Label()
+	}
+	return res, nil
 }
 
 func isEmpty(ctx context.Context, s Store) (bool, error) {

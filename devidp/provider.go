@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,10 @@ const (
 type Config struct {
 	// Issuer is the provider's own base URL, e.g. "http://127.0.0.1:41234",
 	// without a trailing slash. Callers listen first, then build the
-	// provider with the listener's address.
+	// provider with the listener's address. The issuer may have a path
+	// ("http://localhost:8080/dev-idp"): the provider then answers the
+	// full paths under it, so that it can be mounted at that path of a
+	// larger server.
 	Issuer string
 	// Now is the clock for issued tokens; nil: time.Now.
 	Now func() time.Time
@@ -47,7 +51,7 @@ type Provider struct {
 	issuer string
 	now    func() time.Time
 	ttl    time.Duration
-	mux    *http.ServeMux
+	mux    http.Handler
 
 	mu              sync.Mutex
 	keys            *keySet
@@ -70,8 +74,9 @@ type Provider struct {
 
 // New generates the provider's keys and builds its routes.
 func New(c Config) (*Provider, error) {
-	if c.Issuer == "" || !(strings.HasPrefix(c.Issuer, "http://") || strings.HasPrefix(c.Issuer, "https://")) {
-		return nil, errors.New("devidp: Config.Issuer must be an http or https URL")
+	iu, err := url.Parse(c.Issuer)
+	if c.Issuer == "" || err != nil || (iu.Scheme != "http" && iu.Scheme != "https") || iu.Host == "" || iu.RawQuery != "" || iu.Fragment != "" {
+		return nil, errors.New("devidp: Config.Issuer must be an http or https URL without query or fragment")
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -100,6 +105,9 @@ func New(c Config) (*Provider, error) {
 		access:      map[string]accessGrant{},
 	}
 	p.mux = p.routes()
+	if prefix := strings.TrimSuffix(iu.Path, "/"); prefix != "" {
+		p.mux = http.StripPrefix(prefix, p.mux)
+	}
 	return p, nil
 }
 

@@ -301,3 +301,53 @@ func TestMisbehaviour(t *testing.T) {
 		t.Fatal("New without an issuer succeeded")
 	}
 }
+
+// TestIssuerWithPath: a provider whose issuer has a path, mounted at that
+// path of a larger server, serves its endpoints under it and advertises
+// them there; other paths of the server stay the server's.
+func TestIssuerWithPath(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String() + "/dev-idp"
+	p, err := devidp.New(devidp.Config{Issuer: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/dev-idp/", p)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "the host's", http.StatusTeapot) })
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	status, b := get(t, issuer+devidp.DiscoveryPath)
+	if status != http.StatusOK {
+		t.Fatalf("discovery under the path = %d", status)
+	}
+	var d struct {
+		Issuer string `json:"issuer"`
+		Authz  string `json:"authorization_endpoint"`
+		Token  string `json:"token_endpoint"`
+		JWKS   string `json:"jwks_uri"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Issuer != issuer || d.Authz != issuer+"/authorize" || d.Token != issuer+"/token" || d.JWKS != issuer+"/jwks" {
+		t.Fatalf("discovery %+v", d)
+	}
+	if set := jwks(t, p); len(set.Keys) == 0 {
+		t.Fatal("no keys under the path")
+	}
+	// Without the path, the provider's endpoints are not there.
+	if status, _ := get(t, "http://"+ln.Addr().String()+devidp.DiscoveryPath); status != http.StatusTeapot {
+		t.Fatalf("discovery at the root = %d", status)
+	}
+	for _, bad := range []string{"localhost:8080/x", "ftp://localhost/x", "http://localhost/x?q=1"} {
+		if _, err := devidp.New(devidp.Config{Issuer: bad}); err == nil {
+			t.Fatalf("issuer %q accepted", bad)
+		}
+	}
+}

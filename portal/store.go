@@ -44,17 +44,26 @@ type ChangeSet struct {
 	// (empty: no owner). Empty keys keep the stored keys of an existing
 	// subscription and are generated for a new one; given keys are set.
 	Subscriptions []*Subscription
+	// Invitations are recorded after the users are upserted, each for
+	// the user with its email, replacing that user's older invitations.
+	Invitations []*NewInvitation
+	// IdentityProviders are upserted by name. An empty ClientSecret keeps
+	// the stored one.
+	IdentityProviders []*IdentityProvider
 
 	// Deletions, applied after the upserts.
 	DeleteSubscriptions []string
 	DeleteProducts      []string
 	DeleteAPIs          []string
 	DeleteUsers         []string // emails
+	// DeleteIdentityProviders are names; linked identities stay.
+	DeleteIdentityProviders []string
 }
 
 // Empty reports whether the change set changes nothing.
 func (cs *ChangeSet) Empty() bool {
 	return cs.Settings == nil && len(cs.Users) == 0 && len(cs.APIs) == 0 && len(cs.Products) == 0 &&
-		len(cs.Subscriptions) == 0 && len(cs.DeleteSubscriptions) == 0 && len(cs.DeleteProducts) == 0 &&
-		len(cs.DeleteAPIs) == 0 && len(cs.DeleteUsers) == 0
+		len(cs.Subscriptions) == 0 && len(cs.Invitations) == 0 && len(cs.DeleteSubscriptions) == 0 && len(cs.DeleteProducts) == 0 &&
+		len(cs.DeleteAPIs) == 0 && len(cs.DeleteUsers) == 0 &&
+		len(cs.IdentityProviders) == 0 && len(cs.DeleteIdentityProviders) == 0
 }

@@ -11,6 +11,9 @@ type TokenPurpose string
 const (
 	TokenConfirmSignup TokenPurpose = "confirm_signup" // activates a pending account
 	TokenResetPassword TokenPurpose = "reset_password" // lets the account choose a new password
+	// TokenInvitation lets an invited person accept: choose a password or
+	// sign in with an identity provider. Its user is pending until then.
+	TokenInvitation TokenPurpose = "invitation"
 )
 
 // AccountToken is a one-time link sent by mail. Only a hash of the token is
@@ -38,10 +41,22 @@ type AccountTokenService interface {
 	// returns it: a link works once. Returns ENOTFOUND if there is none,
 	// or it expired (and is removed) or was already taken.
 	TakeAccountToken(ctx context.Context, hash string, purpose TokenPurpose, now time.Time) (*AccountToken, error)
+	// FindAccountTokens returns the live tokens with purpose at now,
+	// soonest to expire first (the administration lists pending
+	// invitations with it).
+	FindAccountTokens(ctx context.Context, purpose TokenPurpose, now time.Time) ([]*AccountToken, error)
 	// DeleteUserAccountTokens removes every token of the user with
 	// purpose, used or not (a password set makes older reset links void).
 	DeleteUserAccountTokens(ctx context.Context, userID int64, purpose TokenPurpose) error
 	// DeleteExpiredAccountTokens removes the tokens that expired before
 	// now and returns how many. Deleting a user deletes their tokens.
 	DeleteExpiredAccountTokens(ctx context.Context, now time.Time) (int, error)
+}
+
+// NewInvitation is an invitation recorded by a change set (a config file's
+// `invite: true`): the token for the user with Email, written in the same
+// transaction as the user. Token.UserID is filled in by the store.
+type NewInvitation struct {
+	Email string
+	Token AccountToken
 }

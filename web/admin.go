@@ -33,6 +33,8 @@ type AdminStore interface {
 
 	FindUserByEmail(ctx context.Context, email string) (*portal.User, error)
 	FindUsers(ctx context.Context, filter portal.UserFilter) ([]*portal.User, int, error)
+
+	IdentityProviderAdminStore
 }
 
 // adminURL is the administration dashboard.
@@ -67,7 +69,10 @@ func adminNav(section string) []components.NavItem {
 		{Label: "Products", URL: "/admin/products", Current: section == adminProducts},
 		{Label: "Subscriptions", URL: "/admin/subscriptions", Current: section == adminSubscriptions},
 		{Label: "Users", URL: "/admin/users", Current: section == adminUsers},
+		{Label: "Identity providers", URL: adminIdentityProvidersURL, Current: section == adminIdentityProviders},
+		{Label: "Invitations", URL: adminInvitationsU, Current: section == adminInvitations},
 		{Label: "Outbox", URL: "/admin/outbox", Current: section == adminOutbox},
+		{Label: "Settings", URL: adminSettingsURL, Current: section == adminSettings},
 	}
 }
 
@@ -179,66 +184,6 @@ func (s *Server) handleAdminHome(w http.ResponseWriter, r *http.Request) {
 		v.Pending = append(v.Pending, row)
 	}
 	s.render(w, r, http.StatusOK, views.AdminHomePage(v))
-}
-
-// handleAdminUsers lists accounts, filtered by ?q=, ?role= and ?state=.
-func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	q := r.URL.Query()
-	query := strings.TrimSpace(q.Get("q"))
-	role, state := portal.Role(q.Get("role")), portal.UserState(q.Get("state"))
-	if len(query) > maxQueryLength {
-		s.error(w, r, portal.Errorf(portal.EINVALID, "Search text must be at most %d characters.", maxQueryLength))
-		return
-	}
-	page, err := pageNumber(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	settings, err := s.store.FindSettings(ctx)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	users, total, err := s.store.FindUsers(ctx, portal.UserFilter{
-		Query: query, Role: role, State: state, Offset: (page - 1) * adminPageSize, Limit: adminPageSize,
-	})
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	link := func(page int) string { return adminUsersURL(query, string(role), string(state), page) }
-	v := views.AdminUsersView{
-		Frame: s.adminFrame(w, r, settings, adminUsers, "Users"),
-		Query: query,
-		Role: components.Select{ID: "filter-role", Name: "role", Label: "Role", Choices: choices(string(role),
-			components.Choice{Value: "", Label: "Any role"},
-			components.Choice{Value: string(portal.RoleAdmin), Label: "Administrator"},
-			components.Choice{Value: string(portal.RoleDeveloper), Label: "Developer"},
-		)},
-		State: components.Select{ID: "filter-state", Name: "state", Label: "State", Choices: choices(string(state),
-			components.Choice{Value: "", Label: "Any state"},
-			components.Choice{Value: string(portal.UserActive), Label: "Active"},
-			components.Choice{Value: string(portal.UserPending), Label: "Pending"},
-			components.Choice{Value: string(portal.UserBlocked), Label: "Blocked"},
-		)},
-		Total:      total,
-		Pagination: pagination(page, total, link),
-	}
-	if query != "" || role != "" || state != "" {
-		v.ClearURL = "/admin/users"
-	}
-	for _, u := range users {
-		v.Rows = append(v.Rows, views.AdminUserRow{
-			Email:   u.Email,
-			Name:    u.Name,
-			Role:    roleLabel(u.Role),
-			State:   userStateBadge(u.State),
-			Created: formatTime(u.CreatedAt),
-		})
-	}
-	s.render(w, r, http.StatusOK, views.AdminUsersPage(v))
 }
 
 func roleLabel(r portal.Role) string {

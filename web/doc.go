@@ -23,11 +23,21 @@
 //     and linking with identity providers, over auth.OIDC); the
 //     administration in admin.go
 //     (AdminStore, dashboard, users, shared helpers) and admin_apis.go,
-//     admin_products.go, admin_subscriptions.go, admin_outbox.go; a
-//     developer's profile and own subscriptions in subscriptions.go;
+//     admin_products.go, admin_subscriptions.go, admin_outbox.go,
+//     admin_settings.go (the portal settings, read by every request),
+//     admin_identity_providers.go (the identity providers, per type, with
+//     a test that fetches the discovery document through auth); a
+//     developer's profile and own subscriptions in subscriptions.go, and
+//     their linked identities (list, unlink, link another) in
+//     profile_identities.go;
 //     password accounts in signup.go (AccountStore, sign-up and its
 //     confirmation), reset.go (password reset), account.go (change the
-//     password, close the account) and captcha.go (the CAPTCHA's picture
+//     password, close the account), invitations.go (invite, revoke and
+//     list at /admin/invitations; accept at /confirm/invitation with a
+//     password or an identity provider, whose callback ends in
+//     acceptInvitationCallback), admin_users.go (block, unblock, role,
+//     delete; each ends the user's sessions at once, and the last active
+//     administrator is kept) and captcha.go (the CAPTCHA's picture
 //     and sound, and the field every CAPTCHA form shows); an API's policy editor in
 //     admin_policies.go (handlers) and admin_policy_form.go (the one
 //     translation between the policy form and portal.Policies/BackendAuth,

@@ -39,7 +39,9 @@ func mainNav(section string, u *portal.User) []components.NavItem {
 func accountMenu(r *http.Request, u *portal.User, settings *portal.Settings) components.Account {
 	if u == nil {
 		a := components.Account{SignInURL: signInURL(r)}
-		if settings.BasicAuth.SignUp {
+		// Sign-up makes an email and password account, useless while
+		// password sign-in is off.
+		if settings.BasicAuth.SignUp && settings.BasicAuth.SignIn {
 			a.SignUpURL = "/signup"
 		}
 		return a

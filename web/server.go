@@ -36,6 +36,9 @@ type Store interface {
 
 	AdminStore
 	AccountStore
+	InvitationStore
+	SettingsStore
+	ProfileIdentityStore
 	mail.OutboxStore
 	OutboxReader
 }
@@ -209,6 +212,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /confirm/password", s.handleChoosePasswordPage)
 	mux.HandleFunc("POST /confirm/password", s.handleChoosePassword)
 	mux.HandleFunc("GET /captcha/{file}", s.handleCaptcha)
+	mux.HandleFunc("GET "+acceptInviteURL, s.handleAcceptInvitationPage)
+	mux.HandleFunc("POST "+acceptInviteURL, s.handleAcceptInvitation)
+	mux.HandleFunc("POST "+acceptInviteURL+"/idp/{idp}", s.handleAcceptInvitationWithProvider)
 	mux.Handle("GET "+changePasswordURL, account(s.handleChangePasswordPage))
 	mux.Handle("POST "+changePasswordURL, account(s.handleChangePassword))
 	mux.Handle("GET "+closeAccountURL, account(s.handleCloseAccountPage))
@@ -225,6 +231,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /signin/{idp}", s.handleSignInWithProvider)
 	mux.HandleFunc("GET /signin/{idp}/callback", s.handleSignInCallback)
 	mux.Handle("POST /profile/identities/link/{idp}", auth.RequireUser(s.error)(http.HandlerFunc(s.handleLinkIdentity)))
+	mux.Handle("POST /profile/identities/unlink/{id}", user(s.handleUnlinkIdentity))
 
 	// Administration: every route under /admin/ passes RequireAdmin,
 	// unknown paths included, so that nothing there answers anyone else.
@@ -260,7 +267,26 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /admin/subscriptions/{id}/{action}", admin(s.handleAdminSubscriptionAction))
 
 	mux.Handle("GET /admin/users", admin(s.handleAdminUsers))
+
+	mux.Handle("GET /admin/identity-providers", admin(s.handleAdminIdentityProviders))
+	mux.Handle("GET /admin/identity-providers/new", admin(s.handleAdminNewIdentityProvider))
+	mux.Handle("POST /admin/identity-providers", admin(s.handleAdminCreateIdentityProvider))
+	mux.Handle("GET /admin/identity-providers/{idp}/edit", admin(s.handleAdminEditIdentityProvider))
+	mux.Handle("POST /admin/identity-providers/{idp}/edit", admin(s.handleAdminUpdateIdentityProvider))
+	mux.Handle("POST /admin/identity-providers/{idp}/test", admin(s.handleAdminTestIdentityProvider))
+	mux.Handle("GET /admin/identity-providers/{idp}/delete", admin(s.handleAdminConfirmDeleteIdentityProvider))
+	mux.Handle("POST /admin/identity-providers/{idp}/delete", admin(s.handleAdminDeleteIdentityProvider))
+	// User administration and invitations (admin_users.go, invitations.go).
+	mux.Handle("POST /admin/users/{id}/role/{role}", admin(s.handleAdminUserRole))
+	mux.Handle("GET /admin/users/{id}/delete", admin(s.handleAdminConfirmDeleteUser))
+	mux.Handle("POST /admin/users/{id}/delete", admin(s.handleAdminDeleteUser))
+	mux.Handle("POST /admin/users/{id}/{action}", admin(s.handleAdminUserAction))
+	mux.Handle("GET /admin/invitations", admin(s.handleAdminInvitations))
+	mux.Handle("POST /admin/invitations", admin(s.handleAdminInvite))
+	mux.Handle("POST /admin/invitations/{id}/revoke", admin(s.handleAdminRevokeInvitation))
 	mux.Handle("GET /admin/outbox", admin(s.handleAdminOutbox))
+	mux.Handle("GET "+adminSettingsURL, admin(s.handleAdminSettings))
+	mux.Handle("POST "+adminSettingsURL, admin(s.handleAdminSaveSettings))
 
 	// Files and the endpoints every listener serves.
 	mux.HandleFunc("GET "+staticPrefix+"{hash}/{file...}", s.handleStatic)

@@ -48,9 +48,9 @@ func (s *Server) handleSignInCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Invitation != "" {
-		// Only an invitation page starts flows with an invitation; it
-		// accepts the invitation here and calls CompleteInvitation.
-		s.error(w, r, portal.Errorf(portal.ENOTFOUND, "Invitations cannot be accepted with an identity provider on this portal yet."))
+		// Only the invitation page starts flows with an invitation
+		// (invitations.go).
+		s.acceptInvitationCallback(w, r, res)
 		return
 	}
 	http.Redirect(w, r, safeNext(res.Next), http.StatusSeeOther)

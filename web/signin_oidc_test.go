@@ -75,7 +75,7 @@ func newOIDCEnv(t *testing.T, o oidcOptions) *oidcEnv {
 	publicURL := "http://" + portalSrv.Listener.Addr().String()
 	e := &oidcEnv{store: store, idp: idp, portal: portalSrv, logs: &syncBuffer{}, clock: &testClock{t: time.Now()}}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := auth.New(auth.Config{Sessions: store, Users: store, Settings: store, Keys: keys, PublicURL: publicURL, Now: e.clock.Now, Logger: logger})
+	a, err := auth.New(auth.Config{Sessions: store, Users: store, Settings: store, Keys: keys, PublicURL: publicURL, Now: e.clock.Now, Logger: logger, Tokens: store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,10 +164,20 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 		Notice: s.takeFlash(w, r, flashNotice),
 		Error:  message,
 		Links: []components.Link{
-			{Label: "Change your password", URL: changePasswordURL},
 			{Label: "Close your account", URL: closeAccountURL},
 		},
 		ProductsURL: "/products",
+	}
+	// Without a password, a reset link sets one (profile_identities.go).
+	switch {
+	case user.PasswordHash != "":
+		v.Links = append([]components.Link{{Label: "Change your password", URL: changePasswordURL}}, v.Links...)
+	case settings.BasicAuth.SignIn:
+		v.Links = append([]components.Link{{Label: "Set a password", URL: "/reset-password"}}, v.Links...)
+	}
+	if err := s.profileIdentities(ctx, user, settings, &v); err != nil {
+		s.error(w, r, err)
+		return
 	}
 	now := time.Now()
 	for _, sub := range subs {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/porticoapi/portico/keyring"
@@ -16,6 +17,9 @@ type app struct {
 	logger   *slog.Logger
 	keys     *keyring.Keyring
 	store    *sqlite.Store
+	// stdout is the command's standard output, for what a command prints
+	// besides its log (the links of invitations made at start).
+	stdout io.Writer
 }
 
 // open loads the secret, opens the store and applies pending migrations.
@@ -36,7 +40,7 @@ func (c *cli) open(ctx context.Context, s *Settings) (*app, error) {
 		store.Close()
 		return nil, fmt.Errorf("migrate store %s: %w", s.DB, err)
 	}
-	return &app{settings: s, logger: newLogger(s.LogFormat, c.stderr), keys: keys, store: store}, nil
+	return &app{settings: s, logger: newLogger(s.LogFormat, c.stderr), keys: keys, store: store, stdout: c.stdout}, nil
 }
 
 func (a *app) close() {

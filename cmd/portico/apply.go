@@ -46,6 +46,9 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		return c.configError("apply", err)
 	}
 	fmt.Fprintf(c.stdout, "Applied %s.\n", *file)
+	if !a.deliverInvitations(ctx, plan, c.stdout) {
+		return exitError
+	}
 	return exitOK
 }
 
@@ -79,6 +82,7 @@ func (a *app) applyFile(ctx context.Context, file string) error {
 		return err
 	}
 	a.logger.InfoContext(ctx, "config file applied", "file", file)
+	a.deliverInvitations(ctx, plan, a.stdout)
 	return nil
 }
 

@@ -49,6 +49,7 @@ Commands:
   export                print the configuration as a config file (--dir DIR)
   migrate               apply pending schema migrations and exit
   user add              add an account (--email, --name, --admin, --password-stdin)
+  user invite           invite someone by email and print the link (--email, --name, --admin)
   version               print version, commit and Go version
 
 Run 'portico <command> -h' for the command's flags.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/demo"
+	"github.com/porticoapi/portico/devidp"
 	"github.com/porticoapi/portico/gateway"
 	"github.com/porticoapi/portico/mail"
 	"github.com/porticoapi/portico/web"
@@ -51,8 +52,15 @@ func (c *cli) serve(ctx context.Context, name string, args []string, planes plan
 			return c.configError(name, err)
 		}
 	}
+	// The demo's development identity provider is served on the portal
+	// listener with --demo only, never otherwise.
+	var devIdP *devidp.Provider
 	if s.Demo {
-		res, err := demo.Load(ctx, a.store, auth.HashPassword)
+		if devIdP, err = demo.NewDevIdP(s.PublicURL); err != nil {
+			fmt.Fprintf(c.stderr, "portico %s: %v\n", name, err)
+			return exitError
+		}
+		res, err := demo.Load(ctx, a.store, auth.HashPassword, devIdP)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "portico %s: %v\n", name, err)
 			return exitError
@@ -61,6 +69,10 @@ func (c *cli) serve(ctx context.Context, name string, args []string, planes plan
 			fmt.Fprintf(c.stdout, "\nDemo content loaded. Sign in at %s/signin as %s with the password\n\n    %s\n\n"+
 				"It is shown this once; only its hash is stored. Try the gateway: %s/echo/resources\n\n",
 				s.PublicURL, res.AdminEmail, res.AdminPassword, s.GatewayURL)
+			if res.DevIdP != "" {
+				fmt.Fprintf(c.stdout, "Or choose %q on the sign-in page: a local OpenID provider at %s%s\n"+
+					"whose test users sign in without a password (as developers).\n\n", res.DevIdP, s.PublicURL, demo.DevIdPPath)
+			}
 		} else {
 			log.InfoContext(ctx, "demo content not loaded: the store is not empty")
 		}
@@ -201,7 +213,19 @@ func (c *cli) serve(ctx context.Context, name string, args []string, planes plan
 			IdleTimeout:       120 * time.Second,
 			MaxHeaderBytes:    64 << 10,
 		}
-		if err := listen("portal", s.PortalAddr, ws.Handler(), nil, srv); err != nil {
+		handler := ws.Handler()
+		if devIdP != nil {
+			ok, err := demo.ConnectDevIdP(ctx, a.store, devIdP, oc.RedirectURI(demo.DevIdPName))
+			if err != nil {
+				fmt.Fprintf(c.stderr, "portico %s: %v\n", name, err)
+				return exitError
+			}
+			if !ok {
+				log.InfoContext(ctx, "demo identity provider not connected: the store has no identity provider "+demo.DevIdPName+" for it")
+			}
+			handler = demo.Mount(handler, devIdP)
+		}
+		if err := listen("portal", s.PortalAddr, handler, nil, srv); err != nil {
 			fmt.Fprintf(c.stderr, "portico %s: %v\n", name, err)
 			return exitError
 		}

@@ -28,7 +28,9 @@ func RunStoreTests(t *testing.T, open func(t *testing.T) portal.Store) {
 		{"Outbox", outboxTests},
 		{"Captchas", captchaTests},
 		{"AccountTokens", accountTokenTests},
+		{"Invitations", invitationTests},
 		{"Identities", identityTests},
+		{"IdentityProviderApply", identityApplyTests},
 		{"Version", versionTests},
 		{"Apply", applyTests},
 	}

@@ -46,6 +46,16 @@ func (s *Store) Apply(ctx context.Context, cs *portal.ChangeSet) error {
 				return err
 			}
 		}
+		for _, inv := range cs.Invitations {
+			if err := s.recordInvitation(ctx, tx, inv); err != nil {
+				return err
+			}
+		}
+		for _, p := range cs.IdentityProviders {
+			if err := s.upsertIdentityProvider(ctx, tx, p); err != nil {
+				return err
+			}
+		}
 		for _, name := range cs.DeleteSubscriptions {
 			if err := deleteSubscription(ctx, tx, "name = ?", name, "Subscription "+name+" not found."); err != nil {
 				return err
@@ -67,6 +77,11 @@ func (s *Store) Apply(ctx context.Context, cs *portal.ChangeSet) error {
 				if portal.ErrorCode(err) == portal.ENOTFOUND {
 					return notFound("User %s not found.", email)
 				}
+				return err
+			}
+		}
+		for _, name := range cs.DeleteIdentityProviders {
+			if err := deleteIdentityProvider(ctx, tx, name); err != nil {
 				return err
 			}
 		}

@@ -117,22 +117,24 @@ func (s *Store) CreateIdentityProvider(ctx context.Context, p *portal.IdentityPr
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	return s.change(ctx, func(tx *sql.Tx) error {
-		now := s.nowUTC()
-		args := append(s.identityProviderArgs(p), formatTime(now), formatTime(now))
-		res, err := tx.ExecContext(ctx, `INSERT INTO identity_providers (name, type, display_name, client_id, client_secret,
-			tenant, allowed_tenants, authority, issuer, scopes, signup, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
-		if err != nil {
-			return identityProviderConflict(err, "insert identity provider", p)
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("insert identity provider: %w", err)
-		}
-		p.ID, p.CreatedAt, p.UpdatedAt = id, now, now
-		return nil
-	})
+	return s.change(ctx, func(tx *sql.Tx) error { return s.insertIdentityProvider(ctx, tx, p) })
+}
+
+func (s *Store) insertIdentityProvider(ctx context.Context, tx *sql.Tx, p *portal.IdentityProvider) error {
+	now := s.nowUTC()
+	args := append(s.identityProviderArgs(p), formatTime(now), formatTime(now))
+	res, err := tx.ExecContext(ctx, `INSERT INTO identity_providers (name, type, display_name, client_id, client_secret,
+		tenant, allowed_tenants, authority, issuer, scopes, signup, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	if err != nil {
+		return identityProviderConflict(err, "insert identity provider", p)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("insert identity provider: %w", err)
+	}
+	p.ID, p.CreatedAt, p.UpdatedAt = id, now, now
+	return nil
 }
 
 // UpdateIdentityProvider replaces the provider named name with p; an empty
@@ -150,17 +152,7 @@ func (s *Store) UpdateIdentityProvider(ctx context.Context, name string, p *port
 		if err != nil {
 			return err
 		}
-		if np.ClientSecret == "" {
-			np.ClientSecret = old.ClientSecret
-		}
-		np.ID, np.CreatedAt, np.UpdatedAt = old.ID, old.CreatedAt, s.nowUTC()
-		args := append(s.identityProviderArgs(&np), formatTime(np.UpdatedAt), np.ID)
-		if _, err := tx.ExecContext(ctx, `UPDATE identity_providers SET name = ?, type = ?, display_name = ?, client_id = ?,
-			client_secret = ?, tenant = ?, allowed_tenants = ?, authority = ?, issuer = ?, scopes = ?, signup = ?, updated_at = ?
-			WHERE id = ?`, args...); err != nil {
-			return identityProviderConflict(err, "update identity provider", &np)
-		}
-		return nil
+		return s.updateIdentityProvider(ctx, tx, old, &np)
 	})
 	if err != nil {
 		return nil, err
@@ -168,20 +160,53 @@ func (s *Store) UpdateIdentityProvider(ctx context.Context, name string, p *port
 	return &np, nil
 }
 
+// updateIdentityProvider writes the validated p over old; an empty
+// ClientSecret keeps old's.
+func (s *Store) updateIdentityProvider(ctx context.Context, tx *sql.Tx, old, p *portal.IdentityProvider) error {
+	if p.ClientSecret == "" {
+		p.ClientSecret = old.ClientSecret
+	}
+	p.ID, p.CreatedAt, p.UpdatedAt = old.ID, old.CreatedAt, s.nowUTC()
+	args := append(s.identityProviderArgs(p), formatTime(p.UpdatedAt), p.ID)
+	if _, err := tx.ExecContext(ctx, `UPDATE identity_providers SET name = ?, type = ?, display_name = ?, client_id = ?,
+		client_secret = ?, tenant = ?, allowed_tenants = ?, authority = ?, issuer = ?, scopes = ?, signup = ?, updated_at = ?
+		WHERE id = ?`, args...); err != nil {
+		return identityProviderConflict(err, "update identity provider", p)
+	}
+	return nil
+}
+
+// upsertIdentityProvider matches p by name, for Apply; an empty
+// ClientSecret keeps the stored one.
+func (s *Store) upsertIdentityProvider(ctx context.Context, tx *sql.Tx, p *portal.IdentityProvider) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	old, err := s.findIdentityProvider(ctx, tx, p.Name)
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return s.insertIdentityProvider(ctx, tx, p)
+	} else if err != nil {
+		return err
+	}
+	return s.updateIdentityProvider(ctx, tx, old, p)
+}
+
 // DeleteIdentityProvider removes the provider. Returns ENOTFOUND.
 func (s *Store) DeleteIdentityProvider(ctx context.Context, name string) error {
-	return s.change(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM identity_providers WHERE name = ?`, name)
-		if err != nil {
-			return fmt.Errorf("delete identity provider: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("delete identity provider: %w", err)
-		} else if n == 0 {
-			return notFound("Identity provider %s not found.", name)
-		}
-		return nil
-	})
+	return s.change(ctx, func(tx *sql.Tx) error { return deleteIdentityProvider(ctx, tx, name) })
+}
+
+func deleteIdentityProvider(ctx context.Context, tx *sql.Tx, name string) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM identity_providers WHERE name = ?`, name)
+	if err != nil {
+		return fmt.Errorf("delete identity provider: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete identity provider: %w", err)
+	} else if n == 0 {
+		return notFound("Identity provider %s not found.", name)
+	}
+	return nil
 }
 
 // Identities are written on every sign-in with a provider, so, like

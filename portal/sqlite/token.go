@@ -70,6 +70,63 @@ func (s *Store) TakeAccountToken(ctx context.Context, hash string, purpose porta
 	return t, nil
 }
 
+// FindAccountTokens returns the live tokens with purpose, soonest to
+// expire first.
+func (s *Store) FindAccountTokens(ctx context.Context, purpose portal.TokenPurpose, now time.Time) ([]*portal.AccountToken, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT hash, purpose, user_id, created_at, expires_at
+		FROM account_tokens WHERE purpose = ? AND expires_at > ? ORDER BY expires_at, user_id`, string(purpose), formatTime(now))
+	if err != nil {
+		return nil, fmt.Errorf("find account tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []*portal.AccountToken
+	for rows.Next() {
+		t := &portal.AccountToken{}
+		if err := rows.Scan(&t.Hash, (*string)(&t.Purpose), &t.UserID, timeDest{&t.CreatedAt}, timeDest{&t.ExpiresAt}); err != nil {
+			return nil, fmt.Errorf("find account tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find account tokens: %w", err)
+	}
+	return out, nil
+}
+
+// recordInvitation writes a change set's invitation for the user with
+// its email, replacing the user's older invitations; Apply calls it in
+// its transaction.
+func (s *Store) recordInvitation(ctx context.Context, tx *sql.Tx, inv *portal.NewInvitation) error {
+	email := portal.NormalizeEmail(inv.Email)
+	t := &inv.Token
+	if t.Hash == "" || t.ExpiresAt.IsZero() {
+		return portal.Errorf(portal.EINVALID, "Invitation of %s: token hash and expiry required.", email)
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, email).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("User %s not found.", email)
+	} else if err != nil {
+		return fmt.Errorf("find invited user: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?`, id, string(portal.TokenInvitation)); err != nil {
+		return fmt.Errorf("replace invitation: %w", err)
+	}
+	t.UserID, t.Purpose = id, portal.TokenInvitation
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.nowUTC()
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO account_tokens (hash, purpose, user_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)`, t.Hash, string(t.Purpose), t.UserID, formatTime(t.CreatedAt), formatTime(t.ExpiresAt))
+	if err != nil {
+		if _, ok := uniqueTarget(err); ok {
+			return portal.Errorf(portal.ECONFLICT, "Invitation of %s: a token with this hash already exists.", email)
+		}
+		return fmt.Errorf("record invitation: %w", err)
+	}
+	return nil
+}
+
 // DeleteUserAccountTokens removes every token of the user with purpose.
 func (s *Store) DeleteUserAccountTokens(ctx context.Context, userID int64, purpose portal.TokenPurpose) error {
 	if _, err := s.writer.ExecContext(ctx, `DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?`, userID, string(purpose)); err != nil {

@@ -28,6 +28,21 @@ type ProfileView struct {
 	Links         []components.Link
 	Subscriptions []ProfileSubscription
 	ProductsURL   string
+	// Identities are the provider accounts linked to the user;
+	// LinkProviders the providers they may link (another) one of.
+	Identities    []ProfileIdentity
+	LinkProviders []IdentityProviderButton // URL: the POST that starts linking
+}
+
+// ProfileIdentity is one identity linked to the user's account.
+type ProfileIdentity struct {
+	ID        string
+	Provider  string // the provider's display name
+	Email     string // as the provider last claimed it
+	Linked    string
+	LastUsed  string
+	UnlinkURL string // empty when it is the last way to sign in
+	KeepNote  string // why it cannot be unlinked
 }
 
 // ProfileSubscription is one of the user's subscriptions.

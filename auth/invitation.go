@@ -1,0 +1,130 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/porticoapi/portico/portal"
+)
+
+// InvitationStore is what inviting reads and writes. portal.Store
+// implements it.
+type InvitationStore interface {
+	FindSettings(ctx context.Context) (*portal.Settings, error)
+	FindUserByEmail(ctx context.Context, email string) (*portal.User, error)
+	CreateUser(ctx context.Context, u *portal.User) error
+	UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate) (*portal.User, error)
+	CreateAccountToken(ctx context.Context, t *portal.AccountToken) error
+	DeleteUserAccountTokens(ctx context.Context, userID int64, purpose portal.TokenPurpose) error
+}
+
+// Invitation is an invitation just made. Token is the secret of the link
+// (InvitationPath); only its SHA-256 is stored, so it is shown once.
+type Invitation struct {
+	User      *portal.User
+	Token     string
+	ExpiresAt time.Time
+	TTL       time.Duration
+}
+
+// InvitationPath is the portal path an invitation link leads to.
+func InvitationPath(token string) string { return "/confirm/invitation?token=" + token }
+
+// Invited reports whether u exists only as an invitation: pending, with no
+// password (a pending self-registration has one). Only such accounts may
+// be invited again or accept an invitation, so that an invitation never
+// hands over an account someone already holds.
+func Invited(u *portal.User) bool {
+	return u != nil && u.State == portal.UserPending && u.PasswordHash == ""
+}
+
+var errAlreadyHasAccount = portal.Errorf(portal.ECONFLICT, "This address already has an account; an invitation is only for a new one.")
+
+// Invite invites the person at email with role: a new pending account
+// without a password is made (or, for an earlier invitation not yet
+// accepted, its name and role are updated and its older links voided) and
+// a link valid for the settings' invitation lifetime is issued. An empty
+// name takes the part of the address before the @. Errors: EINVALID for a
+// bad address, name or role; ECONFLICT when the address has an account
+// that is not an open invitation.
+func Invite(ctx context.Context, st InvitationStore, email, name string, role portal.Role, now time.Time) (*Invitation, error) {
+	email = portal.NormalizeEmail(email)
+	if err := portal.ValidateEmail(email); err != nil {
+		return nil, err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name, _, _ = strings.Cut(email, "@")
+	}
+	settings, err := st.FindSettings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find settings: %w", err)
+	}
+	ttl := settings.InvitationTTL
+	if ttl <= 0 {
+		ttl = portal.DefaultSettings().InvitationTTL
+	}
+	u, err := st.FindUserByEmail(ctx, email)
+	switch portal.ErrorCode(err) {
+	case "":
+		if !Invited(u) {
+			return nil, errAlreadyHasAccount
+		}
+		check := portal.User{Email: email, Name: name, Role: role, State: portal.UserPending}
+		if err := check.Validate(); err != nil {
+			return nil, err
+		}
+		if u, err = st.UpdateUser(ctx, u.ID, portal.UserUpdate{Name: &check.Name, Role: &check.Role}); err != nil {
+			return nil, fmt.Errorf("update invited user: %w", err)
+		}
+		if err := st.DeleteUserAccountTokens(ctx, u.ID, portal.TokenInvitation); err != nil {
+			return nil, fmt.Errorf("void older invitations: %w", err)
+		}
+	case portal.ENOTFOUND:
+		u = &portal.User{Email: email, Name: name, Role: role, State: portal.UserPending}
+		if err := st.CreateUser(ctx, u); err != nil {
+			if portal.ErrorCode(err) == portal.ECONFLICT {
+				return nil, errAlreadyHasAccount
+			}
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("find user: %w", err)
+	}
+	token, hash := NewLinkToken()
+	t := &portal.AccountToken{Hash: hash, Purpose: portal.TokenInvitation, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	if err := st.CreateAccountToken(ctx, t); err != nil {
+		// The pending account stays; inviting again reuses it.
+		return nil, fmt.Errorf("create invitation token: %w", err)
+	}
+	return &Invitation{User: u, Token: token, ExpiresAt: t.ExpiresAt, TTL: ttl}, nil
+}
+
+// Now is the clock of Auth: the time links are issued and checked at.
+func (a *Auth) Now() time.Time { return a.now() }
+
+// NewLinkToken returns a new one-time link token and the hash under which
+// it is stored (portal.AccountToken.Hash), for links made outside Auth
+// (a config file's invitations).
+func NewLinkToken() (token, hash string) {
+	token = newToken()
+	return token, tokenID(token)
+}
+
+// ValidFor says how long a link works, for mail and pages: "48 hours",
+// "1 hour", "30 minutes".
+func ValidFor(d time.Duration) string {
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return strconv.FormatInt(n, 10) + " " + unit + "s"
+	}
+	if d >= time.Hour && d%time.Hour == 0 {
+		return plural(int64(d/time.Hour), "hour")
+	}
+	return plural(int64(max(d.Round(time.Minute), time.Minute)/time.Minute), "minute")
+}
