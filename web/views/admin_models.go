@@ -206,27 +206,6 @@ type AdminSubscriptionView struct {
 	Actions  []components.PostButton
 }
 
-// AdminUsersView lists the portal's accounts.
-type AdminUsersView struct {
-	Frame      AdminFrame
-	Query      string
-	Role       components.Select
-	State      components.Select
-	ClearURL   string
-	Rows       []AdminUserRow
-	Total      int
-	Pagination components.Pagination
-}
-
-// AdminUserRow is one account in the list.
-type AdminUserRow struct {
-	Email   string
-	Name    string
-	Role    string
-	State   components.Badge
-	Created string
-}
-
 // PolicyForm holds the values of an API's policy form as typed, or as
 // formatted from the stored policies. Secrets (signing keys, passwords,
 // client secrets, private keys) are never part of it, so no page can show
