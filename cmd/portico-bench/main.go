@@ -34,7 +34,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 4*time.Second, "load time per configuration per round")
 	flag.IntVar(&o.conns, "conns", 16, "concurrent connections")
 	flag.IntVar(&o.apis, "apis", 1000, "APIs in the catalogue")
-	flag.IntVar(&o.tokens, "tokens", 60000, "distinct RS256 tokens for the fresh-token configuration")
+	flag.IntVar(&o.tokens, "tokens", 80000, "distinct RS256 tokens for the fresh-token configuration")
 	flag.Parse()
 	exit(run(ctx, o))
 }
