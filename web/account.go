@@ -23,9 +23,7 @@ func (s *Server) handleChangePasswordPage(w http.ResponseWriter, r *http.Request
 // against the sign-in limits), sets the new one, ends every other session
 // of the account and voids its reset links.
 func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxAccountForm)
-	if err := r.ParseForm(); err != nil {
-		s.error(w, r, errFormUnreadable)
+	if !s.readForm(w, r, maxAccountForm) {
 		return
 	}
 	ctx := r.Context()
@@ -111,9 +109,7 @@ func (s *Server) handleCloseAccountPage(w http.ResponseWriter, r *http.Request) 
 // It needs the box ticked and, for an account with a password, the
 // password; the portal's last active administrator cannot close theirs.
 func (s *Server) handleCloseAccount(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxAccountForm)
-	if err := r.ParseForm(); err != nil {
-		s.error(w, r, errFormUnreadable)
+	if !s.readForm(w, r, maxAccountForm) {
 		return
 	}
 	ctx := r.Context()

@@ -122,11 +122,26 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, to, notice string)
 
 // parseAdminForm reads a plain (urlencoded) administration form.
 func parseAdminForm(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxAdminForm)
+	return parseForm(w, r, maxAdminForm)
+}
+
+// parseForm reads a plain (urlencoded) form of at most limit bytes.
+func parseForm(w http.ResponseWriter, r *http.Request, limit int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if err := r.ParseForm(); err != nil {
-		return portal.Errorf(portal.EINVALID, "The form could not be read; it may be too large.")
+		return errFormUnreadable
 	}
 	return nil
+}
+
+// readForm reads a plain form of at most limit bytes, or answers with the
+// error page and returns false.
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request, limit int64) bool {
+	if err := parseForm(w, r, limit); err != nil {
+		s.error(w, r, err)
+		return false
+	}
+	return true
 }
 
 // handleAdminHome shows the dashboard: counts and the subscriptions

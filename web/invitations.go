@@ -219,9 +219,7 @@ func (s *Server) handleAcceptInvitationPage(w http.ResponseWriter, r *http.Reque
 // link is used up, the account becomes active with the password, and the
 // caller is signed in on a new session.
 func (s *Server) handleAcceptInvitation(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxAccountForm)
-	if err := r.ParseForm(); err != nil {
-		s.error(w, r, errFormUnreadable)
+	if !s.readForm(w, r, maxAccountForm) {
 		return
 	}
 	ctx := r.Context()
@@ -299,9 +297,7 @@ func (s *Server) handleAcceptInvitationWithProvider(w http.ResponseWriter, r *ht
 		s.error(w, r, errNoIdentityProviders)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxAccountForm)
-	if err := r.ParseForm(); err != nil {
-		s.error(w, r, errFormUnreadable)
+	if !s.readForm(w, r, maxAccountForm) {
 		return
 	}
 	token := r.PostForm.Get("token")

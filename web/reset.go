@@ -51,9 +51,7 @@ func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxAccountForm)
-	if err := r.ParseForm(); err != nil {
-		s.error(w, r, errFormUnreadable)
+	if !s.readForm(w, r, maxAccountForm) {
 		return
 	}
 	ctx := r.Context()
@@ -145,9 +143,7 @@ func (s *Server) handleChoosePassword(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxAccountForm)
-	if err := r.ParseForm(); err != nil {
-		s.error(w, r, errFormUnreadable)
+	if !s.readForm(w, r, maxAccountForm) {
 		return
 	}
 	ctx := r.Context()

@@ -39,9 +39,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, errNoSignIn)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxSignInForm)
-	if err := r.ParseForm(); err != nil {
-		s.error(w, r, portal.Errorf(portal.EINVALID, "The sign-in form could not be read."))
+	if !s.readForm(w, r, maxSignInForm) {
 		return
 	}
 	email, next := r.PostForm.Get("email"), safeNext(r.PostForm.Get("next"))

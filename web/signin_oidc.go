@@ -64,9 +64,7 @@ func (s *Server) handleLinkIdentity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := portal.UserFromContext(r.Context())
-	r.Body = http.MaxBytesReader(w, r.Body, maxSignInForm)
-	if err := r.ParseForm(); err != nil {
-		s.error(w, r, portal.Errorf(portal.EINVALID, "The form could not be read."))
+	if !s.readForm(w, r, maxSignInForm) {
 		return
 	}
 	next := "/profile"

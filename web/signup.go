@@ -39,7 +39,7 @@ const maxAccountForm = 16 << 10
 var (
 	errNoSignUp        = portal.Errorf(portal.ENOTFOUND, "Self-registration is turned off on this portal. Ask its administrators for an invitation.")
 	errPasswordsDiffer = portal.Errorf(portal.EINVALID, "The two passwords are not the same. Type the new password twice.")
-	errFormUnreadable  = portal.Errorf(portal.EINVALID, "The form could not be read.")
+	errFormUnreadable  = portal.Errorf(portal.EINVALID, "The form could not be read; it may be too large.")
 )
 
 // signUpSettings returns the settings when self-registration and password
@@ -96,9 +96,7 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxAccountForm)
-	if err := r.ParseForm(); err != nil {
-		s.error(w, r, errFormUnreadable)
+	if !s.readForm(w, r, maxAccountForm) {
 		return
 	}
 	ctx := r.Context()
@@ -296,9 +294,7 @@ func (s *Server) handleConfirmSignup(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, errNoSignUp)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxAccountForm)
-	if err := r.ParseForm(); err != nil {
-		s.error(w, r, errFormUnreadable)
+	if !s.readForm(w, r, maxAccountForm) {
 		return
 	}
 	ctx := r.Context()

@@ -34,9 +34,7 @@ const maxSubscribeForm = 16 << 10
 func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	user := portal.UserFromContext(ctx)
-	r.Body = http.MaxBytesReader(w, r.Body, maxSubscribeForm)
-	if err := r.ParseForm(); err != nil {
-		s.error(w, r, portal.Errorf(portal.EINVALID, "The form could not be read; it may be too large."))
+	if !s.readForm(w, r, maxSubscribeForm) {
 		return
 	}
 	name := r.PostForm.Get("product")
