@@ -178,7 +178,8 @@ func (s *Server) hasIdentities(ctx context.Context, userID int64) bool {
 
 // handleAdminUserRole makes the user {id} an administrator or a developer.
 // Their sessions end, so that no session outlives the role it was
-// started with.
+// started with; an administrator changing their own role is moved to a
+// new session instead of being signed out.
 func (s *Server) handleAdminUserRole(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u, err := s.userOfPath(r)
@@ -211,8 +212,21 @@ func (s *Server) handleAdminUserRole(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	me := portal.UserFromContext(ctx)
 	s.logger.InfoContext(ctx, "user role changed", "request_id", requestIDFrom(ctx), "user_id", u.ID, "role", string(role),
-		"by", portal.UserFromContext(ctx).ID)
+		"by", me.ID)
+	if me.ID == u.ID && s.auth != nil {
+		// An administrator stepping down stays signed in, on a new
+		// session: the one that carried the old role is gone with the
+		// others.
+		u.Role = role
+		if err := s.auth.StartSession(ctx, w, r, u); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		s.done(w, r, "/", "You are now "+strings.ToLower(roleLabel(role))+"; your other sessions were ended.")
+		return
+	}
 	s.doneWithUser(w, r, u, u.Email+" is now "+strings.ToLower(roleLabel(role))+"; their sessions were ended.")
 }
 

@@ -445,17 +445,31 @@ func TestLastAdministrator(t *testing.T) {
 	}
 	wantStatus(t, "demote with only a blocked second admin", e.postForm(t, base+"/role/developer", admin, nil), http.StatusConflict)
 
-	// With a second active administrator, the first may step down: their
-	// own session ends with the role.
+	// With a second active administrator, the first may step down: the
+	// session that carried the role ends, and they go on, signed in as a
+	// developer, on a new one.
 	wantStatus(t, "unblock the second", e.postForm(t, "/admin/users/"+strconv.FormatInt(other.ID, 10)+"/unblock", admin, nil), http.StatusSeeOther)
+	adminElsewhere := e.signIn(t, adminEmail, adminPassword, "")
 	r := e.postForm(t, base+"/role/developer", admin, nil)
 	wantStatus(t, "step down", r, http.StatusSeeOther)
 	if e.userByEmail(t, adminEmail).Role != portal.RoleDeveloper {
 		t.Fatal("not demoted")
 	}
-	if e.signedInAs(t, admin, "Ada Admin") {
-		t.Fatal("the demoted admin's own session outlived the role change")
+	if e.sessionStored(t, admin) || e.signedInAs(t, admin, "Ada Admin") {
+		t.Fatal("the demoted admin's old session outlived the role change")
 	}
+	if e.sessionStored(t, adminElsewhere) {
+		t.Fatal("the demoted admin's other session outlived the role change")
+	}
+	c := sessionCookie(r)
+	if c == nil || c.MaxAge < 0 || c.Name+"="+c.Value == admin {
+		t.Fatalf("stepping down set no new session cookie: %+v", c)
+	}
+	rotated := c.Name + "=" + c.Value
+	if !e.signedInAs(t, rotated, "Ada Admin") {
+		t.Fatal("the demoted admin is not signed in on the new session")
+	}
+	wantStatus(t, "the demoted admin opens /admin/", e.send(t, http.MethodGet, "/admin/", nil, http.Header{"Cookie": {rotated}}), http.StatusForbidden)
 	bo := e.signIn(t, "bo@example.com", "a password for bo", "")
 	wantStatus(t, "the last admin blocks themself", e.postForm(t, "/admin/users/"+strconv.FormatInt(other.ID, 10)+"/block", bo, nil), http.StatusConflict)
 }
