@@ -178,6 +178,9 @@ const (
 	ActionSignUp  Action = "sign-up"
 	ActionReset   Action = "password reset"
 	ActionCaptcha Action = "captcha"
+	// ActionProviderFlow: a sign-in at an identity provider started
+	// without a session, which stores a new (anonymous) session row.
+	ActionProviderFlow Action = "identity provider sign-in"
 )
 
 // AccountLimits bound how often sign-up, password reset and CAPTCHA
@@ -191,20 +194,25 @@ type AccountLimits struct {
 	ResetPerIP     Limit
 	ResetPerEmail  Limit
 	CaptchaPerIP   Limit // new challenges, pictures and sounds together
-	MaxKeys        int
+	// ProviderFlowPerIP bounds the sign-ins at identity providers started
+	// by visitors without a session: each stores a session row.
+	ProviderFlowPerIP Limit
+	MaxKeys           int
 }
 
 // DefaultAccountLimits: per hour, 20 sign-ups and 20 reset requests per
 // address and 5 of each per email; 120 CAPTCHA requests per address in 10
-// minutes.
+// minutes; 300 provider sign-ins started without a session per address in
+// 10 minutes (an office behind one address signing in at nine).
 func DefaultAccountLimits() AccountLimits {
 	return AccountLimits{
-		SignUpPerIP:    Limit{Failures: 20, Window: time.Hour},
-		SignUpPerEmail: Limit{Failures: 5, Window: time.Hour},
-		ResetPerIP:     Limit{Failures: 20, Window: time.Hour},
-		ResetPerEmail:  Limit{Failures: 5, Window: time.Hour},
-		CaptchaPerIP:   Limit{Failures: 120, Window: 10 * time.Minute},
-		MaxKeys:        100_000,
+		SignUpPerIP:       Limit{Failures: 20, Window: time.Hour},
+		SignUpPerEmail:    Limit{Failures: 5, Window: time.Hour},
+		ResetPerIP:        Limit{Failures: 20, Window: time.Hour},
+		ResetPerEmail:     Limit{Failures: 5, Window: time.Hour},
+		CaptchaPerIP:      Limit{Failures: 120, Window: 10 * time.Minute},
+		ProviderFlowPerIP: Limit{Failures: 300, Window: 10 * time.Minute},
+		MaxKeys:           100_000,
 	}
 }
 
@@ -227,9 +235,10 @@ func newAccountLimiter(l AccountLimits) *accountLimiter {
 	}
 	return &accountLimiter{
 		byIP: map[Action]*FailureCounter{
-			ActionSignUp:  NewFailureCounter(pick(l.SignUpPerIP, d.SignUpPerIP), l.MaxKeys),
-			ActionReset:   NewFailureCounter(pick(l.ResetPerIP, d.ResetPerIP), l.MaxKeys),
-			ActionCaptcha: NewFailureCounter(pick(l.CaptchaPerIP, d.CaptchaPerIP), l.MaxKeys),
+			ActionSignUp:       NewFailureCounter(pick(l.SignUpPerIP, d.SignUpPerIP), l.MaxKeys),
+			ActionReset:        NewFailureCounter(pick(l.ResetPerIP, d.ResetPerIP), l.MaxKeys),
+			ActionCaptcha:      NewFailureCounter(pick(l.CaptchaPerIP, d.CaptchaPerIP), l.MaxKeys),
+			ActionProviderFlow: NewFailureCounter(pick(l.ProviderFlowPerIP, d.ProviderFlowPerIP), l.MaxKeys),
 		},
 		byEmail: map[Action]*FailureCounter{
 			ActionSignUp: NewFailureCounter(pick(l.SignUpPerEmail, d.SignUpPerEmail), l.MaxKeys),

@@ -217,6 +217,13 @@ func (o *OIDC) Start(w http.ResponseWriter, r *http.Request, idp string, opt Sta
 	if err != nil {
 		return "", err
 	}
+	if sess.ID == "" {
+		// The flow is kept in a new session row: bounded per address,
+		// as CAPTCHA challenges are.
+		if err := o.auth.LimitAddress(r, ActionProviderFlow); err != nil {
+			return "", err
+		}
+	}
 	f := flow{
 		IdP: idp, State: randomString(), Nonce: randomString(), Verifier: oauth2.GenerateVerifier(),
 		Next: opt.Next, LinkUser: opt.LinkUserID, Invite: opt.Invitation, Expires: o.now().Add(FlowTTL).Unix(),

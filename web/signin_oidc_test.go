@@ -37,6 +37,8 @@ type oidcEnv struct {
 
 type oidcOptions struct {
 	entra bool // devidp in Entra mode
+	// accountLimits bound the requests of auth.AccountLimits.
+	accountLimits auth.AccountLimits
 }
 
 const oidcSecret = "devidp-client-secret"
@@ -75,7 +77,7 @@ func newOIDCEnv(t *testing.T, o oidcOptions) *oidcEnv {
 	publicURL := "http://" + portalSrv.Listener.Addr().String()
 	e := &oidcEnv{store: store, idp: idp, portal: portalSrv, logs: &syncBuffer{}, clock: &testClock{t: time.Now()}}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := auth.New(auth.Config{Sessions: store, Users: store, Settings: store, Keys: keys, PublicURL: publicURL, Now: e.clock.Now, Logger: logger, Tokens: store})
+	a, err := auth.New(auth.Config{Sessions: store, Users: store, Settings: store, Keys: keys, PublicURL: publicURL, Now: e.clock.Now, Logger: logger, Tokens: store, AccountLimits: o.accountLimits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,6 +462,35 @@ func TestOIDCState(t *testing.T) {
 			t.Fatal("the provider's error is not in the log")
 		}
 	})
+}
+
+// TestOIDCStartLimitedPerAddress: a sign-in started without a session
+// stores a new session row, so an address may start only so many of them;
+// a visitor who already has a session is not counted.
+func TestOIDCStartLimitedPerAddress(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{accountLimits: auth.AccountLimits{ProviderFlowPerIP: auth.Limit{Failures: 2, Window: 10 * time.Minute}}})
+	e.addProvider(t, nil)
+	first := newBrowser(t)
+	for i, b := range []*browser{first, newBrowser(t)} {
+		if p := b.get(t, e.portal.URL+"/signin/corp", false); p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, e.idp.Issuer()) {
+			t.Fatalf("start %d = %d to %q", i+1, p.status, p.location)
+		}
+	}
+	third := newBrowser(t)
+	p := third.get(t, e.portal.URL+"/signin/corp", false)
+	if p.status != http.StatusTooManyRequests {
+		t.Fatalf("third start without a session = %d, want 429\n%s", p.status, p.body)
+	}
+	if u, _ := url.Parse(e.portal.URL); len(third.c.Jar.Cookies(u)) != 0 {
+		t.Fatal("the refused start set a session cookie")
+	}
+	if p := first.get(t, e.portal.URL+"/signin/corp", false); p.status != http.StatusSeeOther {
+		t.Fatalf("a start with a session = %d, want 303", p.status)
+	}
+	e.clock.Advance(10 * time.Minute)
+	if p := newBrowser(t).get(t, e.portal.URL+"/signin/corp", false); p.status != http.StatusSeeOther {
+		t.Fatalf("a start after the window = %d, want 303", p.status)
+	}
 }
 
 // TestOIDCAccountKeyedBySubject: a provider user who claims the email of
