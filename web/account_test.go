@@ -115,9 +115,15 @@ func (e *env) changeSettings(t *testing.T, change func(s *portal.Settings)) {
 	}
 }
 
-// outbox returns the mail kept in the store, newest first.
+// outbox returns the mail kept in the store, newest first, once the mail
+// being sent in the background has gone.
 func (e *env) outbox(t *testing.T) []*portal.Mail {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.web.Drain(ctx); err != nil {
+		t.Fatalf("mail still being sent: %v", err)
+	}
 	m, _, err := e.store.FindMails(context.Background(), portal.MailFilter{Limit: 100})
 	if err != nil {
 		t.Fatal(err)

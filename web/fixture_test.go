@@ -38,6 +38,7 @@ const (
 type env struct {
 	store *sqlite.Store
 	auth  *auth.Auth
+	web   *web.Server
 	srv   *httptest.Server
 	logs  *syncBuffer
 	reg   *prometheus.Registry
@@ -114,6 +115,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.web = srv
 	e.srv = httptest.NewServer(srv.Handler())
 	t.Cleanup(e.srv.Close)
 	return e

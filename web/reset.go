@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -44,8 +45,10 @@ func (s *Server) handleResetPasswordPage(w http.ResponseWriter, r *http.Request)
 // handleResetPassword mails a reset link to the account with the address
 // given, if there is one that may sign in (active, or pending: the link
 // proves the address, so using it also confirms the account). The answer
-// is the same page whether or not a mail was sent; a failure to send is
-// logged, not shown, since showing it would tell that the account exists.
+// is the same page, after the same work, whether or not a mail is sent:
+// the link is issued and mailed in the background, and a failure to send
+// is logged, not shown, since showing it would tell that the account
+// exists.
 func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request) {
 	settings, ok := s.resetSettings(w, r)
 	if !ok {
@@ -87,13 +90,15 @@ func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u != nil && (u.State == portal.UserActive || u.State == portal.UserPending) {
-		token, err := s.auth.IssueToken(ctx, portal.TokenResetPassword, u.ID, auth.ResetPasswordTTL)
-		if err == nil {
-			err = s.sendMail(ctx, mail.ResetPassword, u.Email, "/confirm/password?token="+token, mail.Data{Name: u.Name, ValidFor: "1 hour"})
-		}
-		if err != nil {
-			s.logger.ErrorContext(ctx, "send reset mail", "request_id", requestIDFrom(ctx), "error", err)
-		}
+		// After the answer: mailing takes as long as the mail server
+		// does, and an unknown address gets no mail.
+		s.inBackground(ctx, "send reset mail", func(ctx context.Context) error {
+			token, err := s.auth.IssueToken(ctx, portal.TokenResetPassword, u.ID, auth.ResetPasswordTTL)
+			if err != nil {
+				return err
+			}
+			return s.sendMail(ctx, mail.ResetPassword, u.Email, "/confirm/password?token="+token, mail.Data{Name: u.Name, ValidFor: "1 hour"})
+		})
 	}
 	s.renderMessage(w, r, views.MessageView{
 		Heading: "Check your email",

@@ -13,6 +13,34 @@ import (
 	"github.com/porticoapi/portico/portal"
 )
 
+// TestPasswordResetAnswersBeforeTheMail: the answer to a reset request for
+// a known address does not wait for the mail server, so that it takes no
+// longer than the answer for an unknown address, which sends nothing.
+func TestPasswordResetAnswersBeforeTheMail(t *testing.T) {
+	hold := make(chan struct{})
+	smtp := smtptest.New(t, smtptest.Options{Hold: hold})
+	sender, err := mail.NewSMTP(mail.SMTPConfig{URL: "smtp://" + smtp.Addr, From: "portal@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvWith(t, envOptions{mail: sender})
+	v := e.visitor()
+	r := v.post(t, "/reset-password", merge(url.Values{"email": {developerEmail}}, v.solved(t, "/reset-password")))
+	wantStatus(t, "POST /reset-password", r, http.StatusOK)
+	if !strings.Contains(r.body, `data-testid="check-email"`) {
+		t.Fatalf("answer:\n%s", r.body)
+	}
+	// The mail server holds the message: the answer came before it.
+	smtp.Holding(t)
+	if n := len(smtp.Messages()); n != 0 {
+		t.Fatalf("%d messages delivered before the hold ended", n)
+	}
+	close(hold)
+	if m := smtp.Wait(t, 1); m[0].To[0] != developerEmail {
+		t.Fatalf("mail to %v", m[0].To)
+	}
+}
+
 // TestPasswordResetEndToEnd: the reset request answers the same for known
 // and unknown addresses, the mail goes out over SMTP, the link leads to a
 // form, and the new password ends every session and signs in a new one.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/mail"
@@ -94,6 +95,8 @@ type Server struct {
 	mail         mail.Sender
 	mailText     *mail.Templates
 	handler      http.Handler
+	// background tracks work done after its answer (background.go).
+	background sync.WaitGroup
 }
 
 // New checks c and builds the server with its route table.

@@ -159,6 +159,7 @@ func (c *cli) serve(ctx context.Context, name string, args []string, planes plan
 			return exitError
 		}
 	}
+	var portalServer *web.Server // to drain the mail it sends after its answers
 	if planes&planePortal != 0 {
 		au, err := auth.New(auth.Config{
 			Sessions:  a.store,
@@ -213,6 +214,7 @@ func (c *cli) serve(ctx context.Context, name string, args []string, planes plan
 			IdleTimeout:       120 * time.Second,
 			MaxHeaderBytes:    64 << 10,
 		}
+		portalServer = ws
 		handler := ws.Handler()
 		if devIdP != nil {
 			ok, err := demo.ConnectDevIdP(ctx, a.store, devIdP, oc.RedirectURI(demo.DevIdPName))
@@ -244,6 +246,11 @@ func (c *cli) serve(ctx context.Context, name string, args []string, planes plan
 	for _, srv := range servers {
 		if err := srv.Shutdown(shutdown); err != nil {
 			log.Warn("shutdown", "error", err)
+		}
+	}
+	if portalServer != nil {
+		if err := portalServer.Drain(shutdown); err != nil {
+			log.Warn("shutdown: mail still being sent", "error", err)
 		}
 	}
 	cancel()

@@ -29,6 +29,9 @@ type Options struct {
 	StartTLS bool              // offer STARTTLS
 	Implicit bool              // TLS from the first byte (smtps)
 	Users    map[string]string // PLAIN credentials; nil: no AUTH
+	// Hold, when not nil, keeps each message's DATA unanswered until it
+	// is closed (at most 10 seconds): a slow mail server.
+	Hold <-chan struct{}
 }
 
 // Server is a running SMTP server.
@@ -41,6 +44,8 @@ type Server struct {
 	messages []Message
 	arrived  chan struct{}
 	users    map[string]string
+	hold     <-chan struct{}
+	holding  chan struct{}
 }
 
 // Message is one received message.
@@ -59,7 +64,7 @@ type Message struct {
 // New starts a server on 127.0.0.1 and stops it when the test ends.
 func New(t testing.TB, o Options) *Server {
 	t.Helper()
-	s := &Server{arrived: make(chan struct{}, 1000), users: o.Users}
+	s := &Server{arrived: make(chan struct{}, 1000), users: o.Users, hold: o.Hold, holding: make(chan struct{}, 1000)}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{s: s, conn: c}, nil
 	}))
@@ -90,6 +95,17 @@ func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Message(nil), s.messages...)
+}
+
+// Holding waits until a message is being held (Options.Hold), failing
+// the test after 5 seconds.
+func (s *Server) Holding(t testing.TB) {
+	t.Helper()
+	select {
+	case <-s.holding:
+	case <-time.After(5 * time.Second):
+		t.Fatal("smtptest: no message is being held")
+	}
 }
 
 // Wait returns the first n messages, failing the test after 5 seconds.
@@ -150,6 +166,13 @@ func (ss *session) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err
+	}
+	if ss.s.hold != nil {
+		ss.s.holding <- struct{}{}
+		select {
+		case <-ss.s.hold:
+		case <-time.After(10 * time.Second):
+		}
 	}
 	_, isTLS := ss.conn.TLSConnectionState()
 	m := Message{From: ss.from, To: ss.to, Raw: raw, Username: ss.username, TLS: isTLS}
