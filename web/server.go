@@ -193,9 +193,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /products", cached(s.handleProducts))
 	mux.Handle("GET /products/{product}", cached(s.handleProduct))
 
-	// Identity: sign-in with a password, sign-out (signin.go). Still to
-	// come here: GET /signin/{idp} and /signin/{idp}/callback, /signup,
-	// /confirm/..., /reset-password
+	// Identity: sign-in with a password, sign-out (signin.go); the
+	// identity providers, sign-up, confirmation and reset follow below
 	// (CONTRACT.md section 4). Pages that need a user wrap their handler
 	// in auth.RequireUser(s.error).
 	mux.HandleFunc("GET /signin", s.handleSignInPage)
