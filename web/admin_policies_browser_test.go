@@ -3,10 +3,8 @@ package web_test
 import (
 	"context"
 	"reflect"
-	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/porticoapi/portico/internal/browsertest"
 )
@@ -19,27 +17,8 @@ func TestAdminPoliciesBrowser(t *testing.T) {
 	e := newEnvWith(t, envOptions{publicURL: "http://portal.test"})
 	ctx := browsertest.New(t)
 	console := browsertest.Watch(t, ctx)
+	p := browsertest.NewPage(t, ctx, e.srv.URL)
 
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	submit := func(what, sel string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	value := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("value of %s: %v", sel, err)
-		}
-		return v
-	}
 	checked := func(sel string) bool {
 		t.Helper()
 		on, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('`+sel+`').checked`))
@@ -49,19 +28,14 @@ func TestAdminPoliciesBrowser(t *testing.T) {
 		return on
 	}
 
-	step("sign in",
-		chromedp.Navigate(e.srv.URL+"/admin/apis/echo/policies"),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="signin-form"]`)),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="signin-email"]`), adminEmail),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="signin-password"]`), adminPassword),
-	)
-	submit("sign in", `[data-testid="signin-submit"]`)
-	step("open the policies from the API list",
+	p.Step("open the policies", chromedp.Navigate(e.srv.URL+"/admin/apis/echo/policies"))
+	p.SignIn(adminEmail, adminPassword)
+	p.Step("open the policies from the API list",
 		chromedp.Navigate(e.srv.URL+"/admin/apis"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="api-row"]`)),
 	)
-	submit("follow the policies link", `a[href="/admin/apis/echo/policies"]`)
-	step("fill in the IP filter and JWT validation",
+	p.Submit("follow the policies link", `a[href="/admin/apis/echo/policies"]`)
+	p.Step("fill in the IP filter and JWT validation",
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="policies-form"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="ip-filter-enabled"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="ip-filter-action-forbid"]`)),
@@ -70,26 +44,24 @@ func TestAdminPoliciesBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="jwt-openid-config"]`), "https://login.example.com/.well-known/openid-configuration"),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="jwt-audiences"]`), "api://echo"),
 	)
-	browsertest.Screenshot(t, ctx, "admin-policies-filled")
-	submit("save the policies", `[data-testid="policies-submit"]`)
-	if got, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="notice"]`))); err != nil || !strings.Contains(got, "Policies of echo saved.") {
-		t.Fatalf("notice %q, %v", got, err)
-	}
+	p.Screenshot("admin-policies-filled")
+	p.Submit("save the policies", `[data-testid="policies-submit"]`)
+	p.Notice("Policies of echo saved.")
 
-	step("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid="policies-form"]`)))
+	p.Step("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid="policies-form"]`)))
 	if !checked(`[data-testid="ip-filter-enabled"]`) || !checked(`[data-testid="ip-filter-action-forbid"]`) || !checked(`[data-testid="jwt-enabled"]`) {
 		t.Fatalf("after a reload the IP filter or JWT validation is not on")
 	}
-	if got := value(`[data-testid="ip-filter-addresses"]`); got != "203.0.113.0/24\n2001:db8::1" {
+	if got := p.Value(`[data-testid="ip-filter-addresses"]`); got != "203.0.113.0/24\n2001:db8::1" {
 		t.Fatalf("addresses after a reload = %q", got)
 	}
-	if got := value(`[data-testid="jwt-openid-config"]`); got != "https://login.example.com/.well-known/openid-configuration" {
+	if got := p.Value(`[data-testid="jwt-openid-config"]`); got != "https://login.example.com/.well-known/openid-configuration" {
 		t.Fatalf("openid config after a reload = %q", got)
 	}
-	if got := value(`[data-testid="jwt-audiences"]`); got != "api://echo" {
+	if got := p.Value(`[data-testid="jwt-audiences"]`); got != "api://echo" {
 		t.Fatalf("audiences after a reload = %q", got)
 	}
-	browsertest.Screenshot(t, ctx, "admin-policies-saved")
+	p.Screenshot("admin-policies-saved")
 
 	api, err := e.store.FindAPIByName(context.Background(), "echo")
 	if err != nil {

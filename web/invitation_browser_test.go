@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/porticoapi/portico/internal/browsertest"
 	"github.com/porticoapi/portico/portal"
@@ -31,40 +30,26 @@ func TestInvitationBrowser(t *testing.T) {
 
 	ctx := browsertest.New(t)
 	console := browsertest.Watch(t, ctx)
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
-	step("open the invitation link",
+	p := browsertest.NewPage(t, ctx, e.srv.URL)
+
+	p.Step("open the invitation link",
 		chromedp.Navigate(e.srv.URL+path),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="accept-invitation-form"]`)),
 	)
-	if got := text(`[data-testid="invitation-address"]`); got != "bree@example.org" {
+	if got := p.Text(`[data-testid="invitation-address"]`); got != "bree@example.org" {
 		t.Fatalf("invited address shown = %q", got)
 	}
-	browsertest.Screenshot(t, ctx, "invitation")
-	step("choose a password",
+	p.Screenshot("invitation")
+	p.Step("choose a password",
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="invitation-password"]`), "a walk along the river at dawn"),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="invitation-password2"]`), "a walk along the river at dawn"),
 	)
-	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(`[data-testid="accept-invitation-submit"]`)))); err != nil {
-		t.Fatalf("accept: %v", err)
-	}
-	step("see the welcome", chromedp.WaitVisible(chromedp.CSS(`[data-testid="invitation-accepted"]`)))
-	if got := text(`[data-testid="account-name"]`); !strings.Contains(got, "Bree Browser") {
+	p.Submit("accept", `[data-testid="accept-invitation-submit"]`)
+	p.Step("see the welcome", chromedp.WaitVisible(chromedp.CSS(`[data-testid="invitation-accepted"]`)))
+	if got := p.Text(`[data-testid="account-name"]`); !strings.Contains(got, "Bree Browser") {
 		t.Fatalf("account name after accepting = %q", got)
 	}
-	browsertest.Screenshot(t, ctx, "invitation-accepted")
+	p.Screenshot("invitation-accepted")
 	if u, err := e.store.FindUserByEmail(context.Background(), "bree@example.org"); err != nil || u.State != portal.UserActive {
 		t.Fatalf("user after accepting = %+v, %v", u, err)
 	}

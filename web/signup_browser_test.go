@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/porticoapi/portico/internal/browsertest"
 	"github.com/porticoapi/portico/portal"
@@ -24,27 +23,8 @@ func TestSignUpBrowser(t *testing.T) {
 	e.changeSettings(t, func(s *portal.Settings) { s.TermsOfUse = "Use the APIs kindly." })
 	ctx := browsertest.New(t)
 	console := browsertest.Watch(t, ctx)
+	p := browsertest.NewPage(t, ctx, e.srv.URL)
 
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	submit := func(what, sel string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
 	// captcha returns the digits of the challenge on the page, once its
 	// picture has loaded.
 	captcha := func() string {
@@ -63,12 +43,12 @@ func TestSignUpBrowser(t *testing.T) {
 		return c.Digits
 	}
 
-	step("open the sign-up page",
+	p.Step("open the sign-up page",
 		chromedp.Navigate(e.srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="signup-link"]`)),
 	)
-	submit("follow the sign-up link", `[data-testid="signup-link"]`)
-	step("fill in the form",
+	p.Submit("follow the sign-up link", `[data-testid="signup-link"]`)
+	p.Step("fill in the form",
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="signup-form"]`)),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="signup-email"]`), "browser@example.org"),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="signup-name"]`), "Bree Browser"),
@@ -78,22 +58,22 @@ func TestSignUpBrowser(t *testing.T) {
 	)
 	// A wrong answer first: the form comes back with a new picture and
 	// the email and name kept.
-	step("type wrong digits", chromedp.SendKeys(chromedp.CSS(`[data-testid="captcha-input"]`), wrongDigits(captcha())))
-	browsertest.Screenshot(t, ctx, "signup")
-	submit("sign up", `[data-testid="signup-submit"]`)
-	if got := text(`[data-testid="error-message"]`); !strings.Contains(got, "did not match") {
+	p.Step("type wrong digits", chromedp.SendKeys(chromedp.CSS(`[data-testid="captcha-input"]`), wrongDigits(captcha())))
+	p.Screenshot("signup")
+	p.Submit("sign up", `[data-testid="signup-submit"]`)
+	if got := p.Text(`[data-testid="error-message"]`); !strings.Contains(got, "did not match") {
 		t.Fatalf("error after wrong digits = %q", got)
 	}
-	step("fill in the passwords and the new digits",
+	p.Step("fill in the passwords and the new digits",
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="signup-password"]`), "a walk along the river at dawn"),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="signup-password2"]`), "a walk along the river at dawn"),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="captcha-input"]`), captcha()),
 	)
-	submit("sign up again", `[data-testid="signup-submit"]`)
-	if got := text("h1"); got != "Check your email" {
+	p.Submit("sign up again", `[data-testid="signup-submit"]`)
+	if got := p.Text("h1"); got != "Check your email" {
 		t.Fatalf("after sign-up: %q", got)
 	}
-	browsertest.Screenshot(t, ctx, "signup-check-email")
+	p.Screenshot("signup-check-email")
 
 	mails := e.outbox(t)
 	if len(mails) != 1 {
@@ -103,15 +83,15 @@ func TestSignUpBrowser(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no confirmation link in\n%s", mails[0].Text)
 	}
-	step("open the confirmation link",
+	p.Step("open the confirmation link",
 		chromedp.Navigate(e.srv.URL+m[1]),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="confirm-signup-form"]`)),
 	)
-	submit("confirm", `[data-testid="confirm-signup-submit"]`)
-	if got := text(`[data-testid="account-name"]`); !strings.Contains(got, "Bree Browser") {
+	p.Submit("confirm", `[data-testid="confirm-signup-submit"]`)
+	if got := p.Text(`[data-testid="account-name"]`); !strings.Contains(got, "Bree Browser") {
 		t.Fatalf("account name after confirming = %q", got)
 	}
-	browsertest.Screenshot(t, ctx, "signup-confirmed")
+	p.Screenshot("signup-confirmed")
 	if u, err := e.store.FindUserByEmail(context.Background(), "browser@example.org"); err != nil || u.State != portal.UserActive {
 		t.Fatalf("user after confirming = %+v, %v", u, err)
 	}

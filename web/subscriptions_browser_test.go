@@ -3,10 +3,8 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/porticoapi/portico/internal/browsertest"
 	"github.com/porticoapi/portico/portal"
@@ -25,55 +23,22 @@ func TestSubscribeBrowser(t *testing.T) {
 	e.addProduct(t, "gold", func(p *portal.Product) { p.Terms = "Use the keys for your own apps only." })
 	ctx := browsertest.New(t)
 	console := browsertest.Watch(t, ctx)
+	p := browsertest.NewPage(t, ctx, e.srv.URL)
 
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	submit := func(what, sel string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
-	location := func() string {
-		t.Helper()
-		u, err := chromedp.Run(ctx, chromedp.Location())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimPrefix(u, e.srv.URL)
-	}
-
-	step("open the product", chromedp.Navigate(e.srv.URL+"/products/gold"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="signin-to-subscribe"]`)))
-	submit("follow sign in to subscribe", `[data-testid="signin-to-subscribe"] a`)
-	step("type the credentials",
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="signin-form"]`)),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="signin-email"]`), developerEmail),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="signin-password"]`), developerPassword),
-	)
-	submit("sign in", `[data-testid="signin-submit"]`)
-	if got := location(); got != "/products/gold" {
+	p.Step("open the product", chromedp.Navigate(e.srv.URL+"/products/gold"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="signin-to-subscribe"]`)))
+	p.Submit("follow sign in to subscribe", `[data-testid="signin-to-subscribe"] a`)
+	p.SignIn(developerEmail, developerPassword)
+	if got := p.Location(); got != "/products/gold" {
 		t.Fatalf("after sign-in at %q, want back on /products/gold", got)
 	}
-	step("fill in the subscribe form",
+	p.Step("fill in the subscribe form",
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="subscribe-form"]`)),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="subscribe-name"]`), "Browser app"),
 		chromedp.Click(chromedp.CSS(`[data-testid="subscribe-terms"]`)),
 	)
-	browsertest.Screenshot(t, ctx, "subscribe")
-	submit("subscribe", `[data-testid="subscribe-submit"]`)
-	if got := location(); got != "/profile" {
+	p.Screenshot("subscribe")
+	p.Submit("subscribe", `[data-testid="subscribe-submit"]`)
+	if got := p.Location(); got != "/profile" {
 		t.Fatalf("after subscribing at %q, want /profile", got)
 	}
 	subs := e.subscriptionsOf(t, developerEmail, "gold")
@@ -84,7 +49,7 @@ func TestSubscribeBrowser(t *testing.T) {
 	keySel := fmt.Sprintf("#sub-%d-primary", id)
 	// The new subscription's keys are unfolded, and the script reveals
 	// the copy buttons.
-	oldKey := text(keySel)
+	oldKey := p.Text(keySel)
 	sub, kind, err := e.store.FindSubscriptionByKey(context.Background(), oldKey)
 	if err != nil || sub.ID != id || kind != portal.PrimaryKey {
 		t.Fatalf("primary key %q on the page finds %+v, %s, %v", oldKey, sub, kind, err)
@@ -93,13 +58,11 @@ func TestSubscribeBrowser(t *testing.T) {
 	if err != nil || hidden {
 		t.Fatalf("copy button hidden=%v, %v: the script did not reveal it", hidden, err)
 	}
-	browsertest.Screenshot(t, ctx, "profile")
+	p.Screenshot("profile")
 
-	submit("regenerate the primary key", fmt.Sprintf(`form[action="/subscriptions/%d/regenerate/primary"] button`, id))
-	if got := text(`[data-testid="notice"]`); !strings.Contains(got, "Primary key of Browser app regenerated") {
-		t.Fatalf("notice %q", got)
-	}
-	newKey := text(keySel)
+	p.Submit("regenerate the primary key", fmt.Sprintf(`form[action="/subscriptions/%d/regenerate/primary"] button`, id))
+	p.Notice("Primary key of Browser app regenerated")
+	newKey := p.Text(keySel)
 	if newKey == "" || newKey == oldKey {
 		t.Fatalf("primary key after regenerating %q, before %q", newKey, oldKey)
 	}
@@ -109,6 +72,6 @@ func TestSubscribeBrowser(t *testing.T) {
 	if sub, _, err := e.store.FindSubscriptionByKey(context.Background(), newKey); err != nil || sub.ID != id {
 		t.Fatalf("the new key finds %+v, %v", sub, err)
 	}
-	browsertest.Screenshot(t, ctx, "profile-regenerated")
+	p.Screenshot("profile-regenerated")
 	console.AssertClean(t)
 }

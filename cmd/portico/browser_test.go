@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/porticoapi/portico/internal/browsertest"
 )
@@ -30,69 +29,45 @@ func TestEndToEnd(t *testing.T) {
 
 	ctx := browsertest.New(t)
 	console := browsertest.Watch(t, ctx)
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	follow := func(what, sel string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
+	p := browsertest.NewPage(t, ctx, in.portal)
 
 	// A developer browses anonymously.
-	step("open the catalogue",
+	p.Step("open the catalogue",
 		chromedp.Navigate(in.portal+"/apis"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="api-card"]`)),
 	)
-	cards := text(`main`)
+	cards := p.Text(`main`)
 	if !strings.Contains(cards, "Orders API") || !strings.Contains(cards, "Status API") {
 		t.Fatalf("catalogue lacks the applied APIs:\n%s", cards)
 	}
-	follow("open the Orders API", `a[href="/apis/orders"]`)
-	if got := text(`main`); !strings.Contains(got, in.gateway+"/shop/orders") || !strings.Contains(got, "Ocp-Apim-Subscription-Key") {
+	p.Submit("open the Orders API", `a[href="/apis/orders"]`)
+	if got := p.Text(`main`); !strings.Contains(got, in.gateway+"/shop/orders") || !strings.Contains(got, "Ocp-Apim-Subscription-Key") {
 		t.Fatalf("API page lacks the gateway URL or key header:\n%s", got)
 	}
-	follow("open an operation", `a[href="/apis/orders/operations/get-order"]`)
-	curl := text(`[data-testid="curl-example"]`)
+	p.Submit("open an operation", `a[href="/apis/orders/operations/get-order"]`)
+	curl := p.Text(`[data-testid="curl-example"]`)
 	if !strings.Contains(curl, in.gateway+"/shop/orders/orders/") || !strings.Contains(curl, "Ocp-Apim-Subscription-Key: <your-subscription-key>") {
 		t.Fatalf("curl example %q", curl)
 	}
-	if got := text(`main`); !strings.Contains(got, "orderId") || !strings.Contains(got, "Stock keeping unit.") {
+	if got := p.Text(`main`); !strings.Contains(got, "orderId") || !strings.Contains(got, "Stock keeping unit.") {
 		t.Fatalf("operation page lacks its parameter or schema:\n%s", got)
 	}
 
 	// The administrator signs in and creates a subscription.
-	step("open the administration",
-		chromedp.Navigate(in.portal+"/admin/"),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="signin-form"]`)),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="signin-email"]`), "root@example.com"),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="signin-password"]`), adminPassword),
-	)
-	follow("sign in", `[data-testid="signin-submit"]`)
-	if got := text(`[data-testid="account-name"]`); !strings.Contains(got, "Root Admin") {
+	p.Step("open the administration", chromedp.Navigate(in.portal+"/admin/"))
+	p.SignIn("root@example.com", adminPassword)
+	if got := p.Text(`[data-testid="account-name"]`); !strings.Contains(got, "Root Admin") {
 		t.Fatalf("signed in as %q", got)
 	}
-	step("fill the new subscription form",
+	p.Step("fill the new subscription form",
 		chromedp.Navigate(in.portal+"/admin/subscriptions/new"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="subscription-form"]`)),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="sub-name"]`), "ops-browser"),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="sub-owner"]`), "ops@example.com"),
 		chromedp.SetValue(chromedp.CSS(`[data-testid="sub-scope"]`), "product:gold"),
 	)
-	follow("create the subscription", `[data-testid="sub-submit"]`)
-	key := text(`[data-testid="primary-key"]`)
+	p.Submit("create the subscription", `[data-testid="sub-submit"]`)
+	key := p.Text(`[data-testid="primary-key"]`)
 	if len(key) != 32 || strings.Trim(key, "0123456789abcdef") != "" {
 		t.Fatalf("primary key on the page = %q, want 32 lowercase hex characters", key)
 	}
