@@ -45,6 +45,11 @@ func (a *Auth) IssueToken(ctx context.Context, purpose portal.TokenPurpose, user
 // show the form a link leads to). Returns ENOTFOUND for any link that
 // would not work.
 func (a *Auth) PeekToken(ctx context.Context, purpose portal.TokenPurpose, token string) (*portal.AccountToken, error) {
+	// Checked before a.tokens.FindAccountToken is evaluated: the method
+	// value of a nil interface panics.
+	if a.tokens == nil {
+		return nil, errTokensUnavailable
+	}
 	return a.token(ctx, purpose, token, a.tokens.FindAccountToken)
 }
 
@@ -52,14 +57,15 @@ func (a *Auth) PeekToken(ctx context.Context, purpose portal.TokenPurpose, token
 // once, on any instance. Returns ENOTFOUND for any link that does not
 // work.
 func (a *Auth) RedeemToken(ctx context.Context, purpose portal.TokenPurpose, token string) (*portal.AccountToken, error) {
-	return a.token(ctx, purpose, token, a.tokens.TakeAccountToken)
-}
-
-func (a *Auth) token(ctx context.Context, purpose portal.TokenPurpose, token string,
-	find func(context.Context, string, portal.TokenPurpose, time.Time) (*portal.AccountToken, error)) (*portal.AccountToken, error) {
 	if a.tokens == nil {
 		return nil, errTokensUnavailable
 	}
+	return a.token(ctx, purpose, token, a.tokens.TakeAccountToken)
+}
+
+// token finds token with find; the caller has checked a.tokens.
+func (a *Auth) token(ctx context.Context, purpose portal.TokenPurpose, token string,
+	find func(context.Context, string, portal.TokenPurpose, time.Time) (*portal.AccountToken, error)) (*portal.AccountToken, error) {
 	if _, ok := parseToken(token); !ok {
 		return nil, errInvalidLink
 	}
@@ -99,6 +105,53 @@ func (a *Auth) StartSession(ctx context.Context, w http.ResponseWriter, r *http.
 	return nil
 }
 
+// PasswordSetter changes a password in one transaction with what goes
+// with it; portal.UserService implements it.
+type PasswordSetter interface {
+	SetPassword(ctx context.Context, id int64, ch portal.PasswordChange) (*portal.User, error)
+}
+
+// ResetPassword sets the password hash of the reset link token's user:
+// in one store transaction the link is used up, a pending account made
+// active (the link proved the address), every reset link voided and
+// every session ended, so that a failure loses neither the link nor the
+// revocation. Returns the "link is not valid" ENOTFOUND when the link no
+// longer works. The caller signs the user in afterwards (StartSession).
+func (a *Auth) ResetPassword(ctx context.Context, store PasswordSetter, token, hash string) (*portal.User, error) {
+	t, err := a.PeekToken(ctx, portal.TokenResetPassword, token)
+	if err != nil {
+		return nil, err
+	}
+	u, err := store.SetPassword(ctx, t.UserID, portal.PasswordChange{
+		PasswordHash: hash, ResetToken: tokenID(token), Now: a.now(), Activate: true,
+	})
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return nil, errInvalidLink // used or expired since it was peeked at
+	} else if err != nil {
+		return nil, fmt.Errorf("reset password: %w", err)
+	}
+	return u, nil
+}
+
+// ChangePassword sets u's password hash and, in the same store
+// transaction, ends every other session of u and voids u's reset links;
+// the caller's own session stays.
+func (a *Auth) ChangePassword(ctx context.Context, r *http.Request, store PasswordSetter, u *portal.User, hash string) (*portal.User, error) {
+	sess, err := a.Session(r)
+	if err != nil {
+		return nil, err
+	}
+	keep := ""
+	if userIDOf(sess) == u.ID {
+		keep = sess.ID
+	}
+	nu, err := store.SetPassword(ctx, u.ID, portal.PasswordChange{PasswordHash: hash, Now: a.now(), KeepSession: keep})
+	if err != nil {
+		return nil, fmt.Errorf("change password: %w", err)
+	}
+	return nu, nil
+}
+
 // RevokeOtherSessions ends every session of userID but the caller's own
 // (after a password change). With no session of the caller's, it ends
 // them all.
@@ -136,7 +189,7 @@ func (a *Auth) CheckPassword(r *http.Request, u *portal.User, pw string) error {
 	if err := a.limiter.Check(email, ip, now); err != nil {
 		return err
 	}
-	if !VerifyPassword(u.PasswordHash, pw) {
+	if !verifyPassword(u.PasswordHash, pw, a.idKey) {
 		a.limiter.Failed(email, ip, now)
 		return portal.Errorf(portal.EUNAUTHORIZED, "Your current password is not correct.")
 	}
@@ -148,6 +201,23 @@ func (a *Auth) CheckPassword(r *http.Request, u *portal.User, pw string) error {
 // CAPTCHA so that a locked account answers 429 either way.
 func (a *Auth) SignInLimited(r *http.Request, email string) error {
 	return a.limiter.Check(portal.NormalizeEmail(email), a.clientIP(r), a.now())
+}
+
+// SignInChallenge tells the sign-in form what an attempt for email from
+// the caller's address needs: captcha reports whether it must solve a
+// CAPTCHA (SignInWithCaptcha), and limit is the *LimitError that SignIn
+// answers without one, or nil. Both at once: only the email's limit is
+// spent, and a solved CAPTCHA gets past it. A limit without captcha: the
+// address's limit is spent, and nothing gets past it.
+func (a *Auth) SignInChallenge(r *http.Request, email string) (captcha bool, limit error) {
+	email, ip, now := portal.NormalizeEmail(email), a.clientIP(r), a.now()
+	if err := a.limiter.CheckAddress(ip, now); err != nil {
+		return false, err
+	}
+	if err := a.limiter.Check(email, ip, now); err != nil {
+		return true, err
+	}
+	return a.limiter.CaptchaRequired(email, ip, now), nil
 }
 
 // SignInNeedsCaptcha reports whether a password sign-in for email (may be

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/porticoapi/portico/portal"
+	"golang.org/x/crypto/argon2"
 )
 
 // UserFinder is what sign-in and the session middleware read of users.
@@ -84,6 +85,7 @@ type Auth struct {
 	captchas   portal.CaptchaService
 	tokens     portal.AccountTokenService
 	attempts   *accountLimiter
+	idKey      keyFunc // argon2.IDKey; tests count hashes with it
 }
 
 // New checks c and returns an Auth.
@@ -123,6 +125,7 @@ func New(c Config) (*Auth, error) {
 		captchas:   c.Captchas,
 		tokens:     c.Tokens,
 		attempts:   newAccountLimiter(c.AccountLimits),
+		idKey:      argon2.IDKey,
 	}
 	if secure {
 		a.cookieName = SecureCookieName
@@ -209,7 +212,12 @@ func (a *Auth) load(w http.ResponseWriter, r *http.Request) (*portal.User, error
 		}
 	}
 	if a.store.slideDue(sess) {
-		if err := a.store.Save(r, w, sess); err != nil {
+		err := a.store.Save(r, w, sess)
+		if errors.Is(err, ErrSessionEnded) {
+			// Revoked after it was loaded: anonymous from here on.
+			return nil, nil
+		}
+		if err != nil {
 			// The session still holds until its current deadline.
 			a.logger.WarnContext(ctx, "extend session", "error", err)
 		}
@@ -286,12 +294,33 @@ var errIncorrect = portal.Errorf(portal.EUNAUTHORIZED, "Email or password is inc
 //     a wrong password or an account without a password alike, each
 //     costing one password hash.
 func (a *Auth) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, email, password string) (*portal.User, error) {
+	return a.signIn(ctx, w, r, email, password, false)
+}
+
+// SignInWithCaptcha is SignIn for an attempt that also answers the
+// CAPTCHA challenge captchaID (see VerifyCaptcha; a wrong answer is
+// EINVALID). A solved CAPTCHA gets past the email's limit, though not the
+// address's: otherwise anyone could keep an account locked by failing on
+// purpose every few minutes, solving a CAPTCHA now and then. A wrong
+// password still counts against both.
+func (a *Auth) SignInWithCaptcha(ctx context.Context, w http.ResponseWriter, r *http.Request, email, password, captchaID, answer string) (*portal.User, error) {
+	if err := a.VerifyCaptcha(r, captchaID, answer); err != nil {
+		return nil, err
+	}
+	return a.signIn(ctx, w, r, email, password, true)
+}
+
+func (a *Auth) signIn(ctx context.Context, w http.ResponseWriter, r *http.Request, email, password string, solvedCaptcha bool) (*portal.User, error) {
 	email = portal.NormalizeEmail(email)
 	if email == "" || password == "" {
 		return nil, portal.Errorf(portal.EINVALID, "Enter your email and your password.")
 	}
 	ip := a.clientIP(r)
-	if err := a.limiter.Check(email, ip, a.now()); err != nil {
+	check := a.limiter.Check(email, ip, a.now())
+	if solvedCaptcha {
+		check = a.limiter.CheckAddress(ip, a.now())
+	}
+	if err := check; err != nil {
 		a.logger.WarnContext(ctx, "sign-in refused: too many failures", "client_ip", ip)
 		return nil, err
 	}
@@ -313,7 +342,7 @@ func (a *Auth) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		return nil, fmt.Errorf("find user: %w", err)
 	}
 	// VerifyPassword spends one hash even for an empty hash.
-	if ok := VerifyPassword(hash, password); !ok || u == nil {
+	if ok := verifyPassword(hash, password, a.idKey); !ok || u == nil {
 		a.limiter.Failed(email, ip, a.now())
 		a.logger.InfoContext(ctx, "sign-in failed", "client_ip", ip)
 		return nil, errIncorrect

@@ -131,6 +131,15 @@ func (l *SignInLimiter) Check(email, ip string, now time.Time) error {
 	return nil
 }
 
+// CheckAddress is Check for the address alone: the limit that still
+// applies to an attempt that solved a CAPTCHA.
+func (l *SignInLimiter) CheckAddress(ip string, now time.Time) error {
+	if wait, blocked := l.ip.Blocked(addressKey(ip), now); blocked {
+		return newLimitError(wait)
+	}
+	return nil
+}
+
 // Failed counts a failed attempt against both the email and the address.
 func (l *SignInLimiter) Failed(email, ip string, now time.Time) {
 	l.email.Fail(email, now)

@@ -158,7 +158,9 @@ func (st *SessionStore) New(r *http.Request, name string) (*sessions.Session, er
 
 // Save writes the session and, for a session without a row yet, sets the
 // cookie with a new token. A session whose Options.MaxAge is negative is
-// deleted with its cookie, as gorilla's stores do.
+// deleted with its cookie, as gorilla's stores do. A session whose row was
+// deleted since it was loaded is not written back: Save returns
+// ErrSessionEnded.
 func (st *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
 	ctx := r.Context()
 	if sess.Options != nil && sess.Options.MaxAge < 0 {
@@ -194,10 +196,25 @@ func (st *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessi
 		return fmt.Errorf("encode session: %w", err)
 	}
 	uid, _ := sess.Values[userIDKey].(int64)
-	if err := st.sessions.SaveSession(ctx, &portal.Session{
-		ID: sess.ID, UserID: uid, Data: []byte(data), CreatedAt: meta.createdAt, ExpiresAt: meta.expiresAt,
-	}); err != nil {
-		return fmt.Errorf("save session: %w", err)
+	row := &portal.Session{ID: sess.ID, UserID: uid, Data: []byte(data), CreatedAt: meta.createdAt, ExpiresAt: meta.expiresAt}
+	if token != "" {
+		// A new token: no row can exist under 256 fresh random bits.
+		if err := st.sessions.SaveSession(ctx, row); err != nil {
+			return fmt.Errorf("save session: %w", err)
+		}
+	} else {
+		// A session loaded earlier in this request may have been revoked
+		// since (a password change, a block, a role change, a deletion, a
+		// sign-out elsewhere): an update only, so that the save never
+		// writes the deleted row back.
+		switch err := st.sessions.UpdateSession(ctx, row); portal.ErrorCode(err) {
+		case "":
+		case portal.ENOTFOUND:
+			st.forget(w, sess)
+			return ErrSessionEnded
+		default:
+			return fmt.Errorf("update session: %w", err)
+		}
 	}
 	sess.Values[metaKey{}] = meta
 	sess.IsNew = false
@@ -207,6 +224,15 @@ func (st *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessi
 	return nil
 }
 
+// ErrSessionEnded is Save's answer for a session whose row was deleted
+// after this request loaded it: the session was revoked, so Save writes
+// nothing, deletes the cookie and empties the session. We fail safe
+// rather than carry on: the request that loaded the session already holds
+// its user, so Authenticate treats this answer as anonymous for the rest
+// of the request, and a flash that could not be kept is lost with the
+// session (its callers log and go on); the next request is anonymous.
+var ErrSessionEnded = portal.Errorf(portal.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
+
 // destroy deletes the session's row and cookie and leaves sess empty, so
 // that a later Save in the same request starts a new session.
 func (st *SessionStore) destroy(ctx context.Context, w http.ResponseWriter, sess *sessions.Session) error {
@@ -215,13 +241,19 @@ func (st *SessionStore) destroy(ctx context.Context, w http.ResponseWriter, sess
 			return fmt.Errorf("delete session: %w", err)
 		}
 	}
+	st.forget(w, sess)
+	return nil
+}
+
+// forget deletes the cookie and leaves sess empty and new, for a session
+// whose row is gone.
+func (st *SessionStore) forget(w http.ResponseWriter, sess *sessions.Session) {
 	http.SetCookie(w, st.cookie(sess.Name(), "", -1))
 	sess.ID = ""
 	sess.Values = make(map[any]any)
 	sess.IsNew = true
 	opts := st.options()
 	sess.Options = &opts
-	return nil
 }
 
 // rotate gives sess a new identity: its row is deleted and its values

@@ -20,8 +20,14 @@ type Session struct {
 type SessionService interface {
 	// FindSession returns ENOTFOUND, also once ExpiresAt has passed.
 	FindSession(ctx context.Context, id string, now time.Time) (*Session, error)
-	// SaveSession inserts or replaces the session with s.ID.
+	// SaveSession inserts or replaces the session with s.ID. For a new
+	// token only: a session loaded earlier is written with UpdateSession.
 	SaveSession(ctx context.Context, s *Session) error
+	// UpdateSession writes s over the existing session with s.ID. Returns
+	// ENOTFOUND, and writes nothing, when there is none: the session was
+	// revoked (or expired and removed) since it was loaded, and must not
+	// come back.
+	UpdateSession(ctx context.Context, s *Session) error
 	// DeleteSession removes one session; a missing one is not an error.
 	DeleteSession(ctx context.Context, id string) error
 	// DeleteUserSessions removes every session of the user but exceptID

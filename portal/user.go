@@ -5,6 +5,8 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Role is what a user may do in the portal.
@@ -55,10 +57,8 @@ func (u *User) Validate() error {
 	if err := ValidateEmail(u.Email); err != nil {
 		return err
 	}
-	if u.Name == "" {
-		return Errorf(EINVALID, "Name required.")
-	} else if len(u.Name) > 200 {
-		return Errorf(EINVALID, "Name must be at most 200 characters.")
+	if err := validateUserName(u.Name); err != nil {
+		return err
 	}
 	switch u.Role {
 	case RoleAdmin, RoleDeveloper:
@@ -69,6 +69,30 @@ func (u *User) Validate() error {
 	case UserActive, UserBlocked, UserPending:
 	default:
 		return Errorf(EINVALID, "User state %q must be active, blocked or pending.", u.State)
+	}
+	return nil
+}
+
+// maxNameLength bounds a user's name, in characters.
+const maxNameLength = 200
+
+// validateUserName refuses control characters (line breaks, tabs, ...) as well
+// as an empty or overlong name: the name is written into the plain-text
+// mail the portal sends, and a line break there would let someone who
+// signs up with another person's address put their own paragraphs and
+// links into a mail that comes from the portal.
+func validateUserName(name string) error {
+	if name == "" {
+		return Errorf(EINVALID, "Name required.")
+	}
+	if !utf8.ValidString(name) {
+		return Errorf(EINVALID, "Name must be valid text.")
+	}
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return Errorf(EINVALID, "Name must be on one line, without tabs or other control characters.")
+	}
+	if utf8.RuneCountInString(name) > maxNameLength {
+		return Errorf(EINVALID, "Name must be at most %d characters.", maxNameLength)
 	}
 	return nil
 }
@@ -98,11 +122,45 @@ type UserService interface {
 	// or ECONFLICT if the email is taken.
 	CreateUser(ctx context.Context, u *User) error
 	// UpdateUser changes the fields set in upd. Returns ENOTFOUND, EINVALID
-	// or ECONFLICT (email taken).
+	// or ECONFLICT (email taken, or LastAdminError when the change would
+	// leave no active administrator).
 	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error)
 	// DeleteUser removes the user, their subscriptions and sessions.
-	// Returns ENOTFOUND.
+	// Returns ENOTFOUND, or ECONFLICT (LastAdminError) when the user is the
+	// last active administrator.
 	DeleteUser(ctx context.Context, id int64) error
+	// SetPassword changes a user's password in one transaction with what
+	// must go with it (see PasswordChange), so that a failure leaves
+	// everything as it was: a reset link is not used up by a change that
+	// did not happen, and a new password never lives beside the sessions
+	// it was meant to end. Returns ENOTFOUND when the user does not exist
+	// or ch.ResetToken is not a live reset link of theirs, EINVALID.
+	SetPassword(ctx context.Context, id int64, ch PasswordChange) (*User, error)
+}
+
+// PasswordChange is a new password and what goes with it.
+type PasswordChange struct {
+	PasswordHash string
+	// ResetToken, when set, is the hash of the reset link that allows the
+	// change: it must be live at Now and belong to the user, and it is
+	// used up.
+	ResetToken string
+	Now        time.Time
+	// Activate makes a pending user active: a reset link proves the
+	// address, as a confirmation link would.
+	Activate bool
+	// KeepSession is the one session of the user that stays (the caller's
+	// own, after a password change); every other one ends, and with ""
+	// every one does. Every reset link of the user is voided as well.
+	KeepSession string
+}
+
+// LastAdminError refuses a change that would leave the portal without an
+// active administrator: nobody could administer it from the portal any
+// more. Stores check it inside the transaction of the change, so that two
+// administrators stepping down at once cannot both pass.
+func LastAdminError(u *User) error {
+	return Errorf(ECONFLICT, "%s is the last active administrator. Make another user an administrator first.", u.Email)
 }
 
 // UserFilter selects users; zero fields do not filter.

@@ -64,15 +64,10 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	if _, err := s.store.UpdateUser(ctx, u.ID, portal.UserUpdate{PasswordHash: &hash}); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	if err := s.auth.RevokeOtherSessions(ctx, r, u.ID); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	if err := s.auth.DeleteTokens(ctx, portal.TokenResetPassword, u.ID); err != nil {
+	// One store transaction sets the password, ends the other sessions
+	// and voids the reset links: a failure changes nothing, and the new
+	// password never lives beside the sessions it should have ended.
+	if _, err := s.auth.ChangePassword(ctx, r, s.store, u, hash); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -140,8 +135,11 @@ func (s *Server) handleCloseAccount(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The check above gives the usual answer a friendly wording; the
+	// store refuses (ECONFLICT) when two administrators close their
+	// accounts at the same time.
 	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
-		s.error(w, r, err)
+		fail(err)
 		return
 	}
 	if err := s.auth.SignOut(w, r); err != nil {

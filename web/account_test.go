@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"html"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/porticoapi/portico/auth"
+	"github.com/porticoapi/portico/mail"
 	"github.com/porticoapi/portico/portal"
 )
 
@@ -542,6 +544,13 @@ func TestSignInAsksForCaptchaAfterFailures(t *testing.T) {
 	id, digits := e.captchaOf(t, r.body)
 	r = v.post(t, "/signin", url.Values{"email": {developerEmail}, "password": {developerPassword}})
 	wantStatus(t, "right password without the CAPTCHA", r, http.StatusBadRequest)
+	if !strings.Contains(messageOf(r.body), "Type the digits in the picture") {
+		t.Fatalf("message = %q", messageOf(r.body))
+	}
+	// A CAPTCHA answered wrong is told apart from one not answered.
+	wrongID, wrong := e.captchaOf(t, r.body)
+	r = v.post(t, "/signin", url.Values{"email": {developerEmail}, "password": {developerPassword}, "captcha_id": {wrongID}, "captcha": {wrongDigits(wrong)}})
+	wantStatus(t, "right password with wrong digits", r, http.StatusBadRequest)
 	if !strings.Contains(messageOf(r.body), "did not match") {
 		t.Fatalf("message = %q", messageOf(r.body))
 	}
@@ -639,4 +648,87 @@ func TestCloseAccount(t *testing.T) {
 	if e.whoIs(t, admin) != "Ada Admin" {
 		t.Fatalf("the administrator was signed out")
 	}
+}
+
+// TestSignUpNameOnOneLine: a name with a line break, a tab or another
+// control character is refused with the form, so that nobody can sign up
+// with another person's address and write paragraphs and links of their
+// own into the confirmation mail. The length is counted in characters.
+func TestSignUpNameOnOneLine(t *testing.T) {
+	e := newEnv(t)
+	for _, name := range []string{
+		"Mallory\r\nYour account is at risk: https://evil.example/login",
+		"Mallory\nhttps://evil.example/",
+		"Mallory\tTab",
+		"Mallory\u0085Next line",
+		"Mallory\x00",
+	} {
+		t.Run(strconv.Quote(name), func(t *testing.T) {
+			v := e.visitor()
+			f := signUpForm("victim@example.org", "a long and unusual passphrase")
+			f.Set("name", name)
+			r := v.post(t, "/signup", merge(f, v.solved(t, "/signup")))
+			wantStatus(t, "POST /signup", r, http.StatusBadRequest)
+			if got := html.UnescapeString(messageOf(r.body)); !strings.Contains(got, "Name must be on one line") {
+				t.Fatalf("message = %q", got)
+			}
+			if _, err := e.store.FindUserByEmail(context.Background(), "victim@example.org"); portal.ErrorCode(err) != portal.ENOTFOUND {
+				t.Fatalf("an account was created: %v", err)
+			}
+		})
+	}
+	if n := len(e.outbox(t)); n != 0 {
+		t.Fatalf("%d mails sent", n)
+	}
+	t.Run("200 characters of two bytes each", func(t *testing.T) {
+		for n, status := range map[int]int{200: http.StatusOK, 201: http.StatusBadRequest} {
+			v := e.visitor()
+			f := signUpForm("long"+strconv.Itoa(n)+"@example.org", "a long and unusual passphrase")
+			f.Set("name", strings.Repeat("é", n))
+			wantStatus(t, strconv.Itoa(n)+" characters", v.post(t, "/signup", merge(f, v.solved(t, "/signup"))), status)
+		}
+	})
+}
+
+// failingSender is a mail server that is down.
+type failingSender struct{}
+
+func (failingSender) Send(context.Context, *mail.Message) error {
+	return errors.New("connection refused")
+}
+
+// TestSignUpSameAnswerWhenMailFails: with the mail server down, a new
+// address and a known one get the same check-your-email page (the
+// failure is logged); the new, unconfirmable account is removed.
+func TestSignUpSameAnswerWhenMailFails(t *testing.T) {
+	e := newEnvWith(t, envOptions{mail: failingSender{}})
+	var bodies []string
+	for _, email := range []string{developerEmail, "fresh@example.org"} {
+		v := e.visitor()
+		r := v.post(t, "/signup", merge(signUpForm(email, "an entirely new passphrase"), v.solved(t, "/signup")))
+		wantStatus(t, "POST /signup "+email, r, http.StatusOK)
+		bodies = append(bodies, r.body)
+	}
+	if bodies[0] != bodies[1] || !strings.Contains(bodies[1], `data-testid="check-email"`) {
+		t.Fatalf("the answers differ:\n%s\n---\n%s", bodies[0], bodies[1])
+	}
+	if _, err := e.store.FindUserByEmail(context.Background(), "fresh@example.org"); portal.ErrorCode(err) != portal.ENOTFOUND {
+		t.Fatalf("the unconfirmable account was kept: %v", err)
+	}
+	if !strings.Contains(e.logs.String(), "connection refused") {
+		t.Fatalf("the mail failure was not logged")
+	}
+}
+
+// TestSignUpPerEmailLimit: sign-ups for one address are bounded per
+// hour, whoever asks, with 429 and Retry-After.
+func TestSignUpPerEmailLimit(t *testing.T) {
+	e := newEnvWith(t, envOptions{accountLimits: auth.AccountLimits{SignUpPerEmail: auth.Limit{Failures: 2, Window: time.Hour}}})
+	for i := range 2 {
+		v := e.visitor()
+		wantStatus(t, "sign-up "+strconv.Itoa(i+1), v.post(t, "/signup", merge(signUpForm("same@example.org", "a long and unusual passphrase"), v.solved(t, "/signup"))), http.StatusOK)
+	}
+	v := e.visitor()
+	wantTooMany(t, v.post(t, "/signup", merge(signUpForm("same@example.org", "a long and unusual passphrase"), v.solved(t, "/signup"))), time.Hour)
+	wantStatus(t, "another address", v.post(t, "/signup", merge(signUpForm("other@example.org", "a long and unusual passphrase"), v.solved(t, "/signup"))), http.StatusOK)
 }

@@ -96,16 +96,11 @@ func adminUserRow(u, me *portal.User) views.AdminUserListRow {
 	return row
 }
 
-// errLastAdmin refuses to leave the portal without an active
-// administrator: nobody could administer it from the portal any more.
-func errLastAdmin(u *portal.User) error {
-	return portal.Errorf(portal.ECONFLICT, "%s is the last active administrator. Make another user an administrator first.", u.Email)
-}
-
-// keepsAnAdmin returns errLastAdmin when u is the only active
-// administrator, so that blocking, demoting or deleting u is refused.
-// Two administrators acting on each other at the same instant could still
-// both pass; `portico user add --admin` recovers from that.
+// keepsAnAdmin returns portal.LastAdminError when u is the only active
+// administrator, so that blocking, demoting or deleting u is refused
+// before anything else is done. It is a courtesy: the store makes the same
+// check inside the transaction of the change, which two administrators
+// acting on each other at the same instant cannot both pass.
 func (s *Server) keepsAnAdmin(ctx context.Context, u *portal.User) error {
 	if !u.IsAdmin() {
 		return nil
@@ -115,7 +110,7 @@ func (s *Server) keepsAnAdmin(ctx context.Context, u *portal.User) error {
 		return err
 	}
 	if n <= 1 {
-		return errLastAdmin(u)
+		return portal.LastAdminError(u)
 	}
 	return nil
 }
@@ -281,11 +276,13 @@ func (s *Server) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	if err := s.revokeSessions(ctx, u.ID); err != nil {
+	// Deleted first: the store may refuse (the last administrator), and
+	// the sessions go with the user (the schema cascades) in any case.
+	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
 		s.error(w, r, err)
 		return
 	}
-	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
+	if err := s.revokeSessions(ctx, u.ID); err != nil {
 		s.error(w, r, err)
 		return
 	}

@@ -141,8 +141,8 @@ func (s *Server) handleChoosePasswordPage(w http.ResponseWriter, r *http.Request
 }
 
 // handleChoosePassword sets the new password, uses the link up (and every
-// other reset link of the account), ends every session of the account and
-// signs the caller in on a new one.
+// other reset link of the account), ends every session of the account, all
+// in one store transaction, and signs the caller in on a new one.
 func (s *Server) handleChoosePassword(w http.ResponseWriter, r *http.Request) {
 	settings, ok := s.resetSettings(w, r)
 	if !ok {
@@ -178,29 +178,16 @@ func (s *Server) handleChoosePassword(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if _, err := s.auth.RedeemToken(ctx, portal.TokenResetPassword, token); err != nil {
-		s.error(w, r, err)
-		return
-	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	upd := portal.UserUpdate{PasswordHash: &hash}
-	if u.State == portal.UserPending {
-		active := portal.UserActive
-		upd.State = &active
-	}
-	if u, err = s.store.UpdateUser(ctx, u.ID, upd); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	if err := s.auth.DeleteTokens(ctx, portal.TokenResetPassword, u.ID); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	if err := s.auth.RevokeSessions(ctx, u.ID); err != nil {
+	// One store transaction sets the password, uses the link up (with
+	// every other reset link) and ends every session: a failure leaves the
+	// link working and the old password and sessions as they were, and a
+	// new password never lives beside sessions it should have ended.
+	if u, err = s.auth.ResetPassword(ctx, s.store, token, hash); err != nil {
 		s.error(w, r, err)
 		return
 	}

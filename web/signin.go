@@ -16,6 +16,10 @@ const maxSignInForm = 16 << 10
 // errNoSignIn answers the sign-in routes of a server without Config.Auth.
 var errNoSignIn = portal.Errorf(portal.ENOTFOUND, "Signing in is not available on this portal.")
 
+// errCaptchaNeeded answers a sign-in that needs a CAPTCHA and sent no
+// answer: the form it came from may have shown none.
+var errCaptchaNeeded = portal.Errorf(portal.EINVALID, "Type the digits in the picture to continue.")
+
 // handleSignInPage shows the sign-in form. A visitor who is already
 // signed in goes on to where they were headed.
 func (s *Server) handleSignInPage(w http.ResponseWriter, r *http.Request) {
@@ -43,23 +47,33 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email, next := r.PostForm.Get("email"), safeNext(r.PostForm.Get("next"))
-	// After repeated failures for the email or the address, a CAPTCHA
-	// must be solved as well (account.go); the limits in auth still
-	// refuse outright past their budget.
-	if err := s.auth.SignInLimited(r, email); err == nil && s.auth.SignInNeedsCaptcha(r, email) {
-		if err := s.auth.VerifyCaptcha(r, r.PostForm.Get("captcha_id"), r.PostForm.Get("captcha")); err != nil {
-			status, message, ok := s.formError(w, r, err)
-			if ok {
-				s.renderSignIn(w, r, status, email, next, message)
-			}
-			return
-		}
-	}
-	if _, err := s.auth.SignIn(r.Context(), w, r, email, r.PostForm.Get("password")); err != nil {
-		status, message, ok := s.formError(w, r, err)
-		if ok {
+	fail := func(err error) {
+		if status, message, ok := s.formError(w, r, err); ok {
 			s.renderSignIn(w, r, status, email, next, message)
 		}
+	}
+	ctx, password := r.Context(), r.PostForm.Get("password")
+	// After repeated failures for the email or the address a CAPTCHA must
+	// be solved as well (account.go). The GET form could not know the
+	// email, so a POST may be the first to learn that one is needed: an
+	// attempt without an answer gets the form with a picture and says so,
+	// rather than "did not match" for a picture never shown. With the
+	// email's limit spent, such an attempt keeps its 429 (and the form its
+	// picture): only a solved CAPTCHA gets past that limit.
+	captcha, limit := s.auth.SignInChallenge(r, email)
+	var err error
+	switch {
+	case captcha && strings.TrimSpace(r.PostForm.Get("captcha")) == "" && limit == nil:
+		err = errCaptchaNeeded
+	case captcha && strings.TrimSpace(r.PostForm.Get("captcha")) == "":
+		err = limit
+	case captcha:
+		_, err = s.auth.SignInWithCaptcha(ctx, w, r, email, password, r.PostForm.Get("captcha_id"), r.PostForm.Get("captcha"))
+	default:
+		_, err = s.auth.SignIn(ctx, w, r, email, password)
+	}
+	if err != nil {
+		fail(err)
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -97,8 +111,9 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, status int
 	page := views.SignInPageView{SignInView: v, Providers: s.identityProviderButtons(r.Context(), next)}
 	if settings.BasicAuth.SignIn {
 		page.ResetURL = resetPasswordURL
-		// No CAPTCHA while the limits refuse outright: it could not help.
-		if s.auth.SignInLimited(r, email) == nil && s.auth.SignInNeedsCaptcha(r, email) {
+		// No CAPTCHA while the address's limit refuses outright: it could
+		// not help. Past the email's limit it can (account.go).
+		if captcha, _ := s.auth.SignInChallenge(r, email); captcha {
 			again := "/signin"
 			if next != "/" {
 				again += "?next=" + url.QueryEscape(next)

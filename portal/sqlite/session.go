@@ -51,6 +51,27 @@ func (s *Store) SaveSession(ctx context.Context, sess *portal.Session) error {
 	return nil
 }
 
+// UpdateSession writes sess over the existing row with sess.ID. Returns
+// ENOTFOUND, and writes nothing, when the row is gone: unlike SaveSession
+// it never brings back a session deleted since it was loaded.
+func (s *Store) UpdateSession(ctx context.Context, sess *portal.Session) error {
+	var userID any
+	if sess.UserID != 0 {
+		userID = sess.UserID
+	}
+	res, err := s.writer.ExecContext(ctx, `UPDATE sessions SET user_id = ?, data = coalesce(?, x''), created_at = ?, expires_at = ?
+		WHERE id = ?`, userID, sess.Data, formatTime(sess.CreatedAt), formatTime(sess.ExpiresAt), sess.ID)
+	if err != nil {
+		return fmt.Errorf("update session: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update session: %w", err)
+	} else if n == 0 {
+		return notFound("Session not found.")
+	}
+	return nil
+}
+
 // DeleteSession removes one session; a missing one is not an error.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if _, err := s.writer.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id); err != nil {

@@ -141,6 +141,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate)
 		if u, err = findUser(ctx, tx, "id = ?", id); err != nil {
 			return err
 		}
+		wasAdmin := u.IsAdmin()
 		if upd.Email != nil {
 			u.Email = *upd.Email
 		}
@@ -159,7 +160,83 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate)
 		if err := u.Validate(); err != nil {
 			return err
 		}
-		return s.updateUser(ctx, tx, u)
+		if err := s.updateUser(ctx, tx, u); err != nil {
+			return err
+		}
+		if wasAdmin && !u.IsAdmin() {
+			return keepAnAdmin(ctx, tx, u)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// keepAnAdmin returns portal.LastAdminError for u when, after a change in
+// tx that made u no longer an active administrator, none is left. It runs
+// inside the change's transaction, on the one write connection, so two
+// administrators stepping down at the same time cannot both pass; the
+// error rolls the change back.
+func keepAnAdmin(ctx context.Context, tx *sql.Tx, u *portal.User) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = ? AND state = ?`,
+		portal.RoleAdmin, portal.UserActive).Scan(&n); err != nil {
+		return fmt.Errorf("count administrators: %w", err)
+	}
+	if n == 0 {
+		return portal.LastAdminError(u)
+	}
+	return nil
+}
+
+// SetPassword sets the password with what goes with it in one
+// transaction: the reset link used up (ENOTFOUND when it is not live), a
+// pending user activated, the user's reset links voided and their
+// sessions but ch.KeepSession deleted.
+func (s *Store) SetPassword(ctx context.Context, id int64, ch portal.PasswordChange) (*portal.User, error) {
+	if ch.PasswordHash == "" {
+		return nil, portal.Errorf(portal.EINVALID, "Password required.")
+	}
+	if ch.Now.IsZero() {
+		ch.Now = s.nowUTC()
+	}
+	reset := string(portal.TokenResetPassword)
+	var u *portal.User
+	err := s.change(ctx, func(tx *sql.Tx) (err error) {
+		if u, err = findUser(ctx, tx, "id = ?", id); err != nil {
+			return err
+		}
+		if ch.ResetToken != "" {
+			res, err := tx.ExecContext(ctx, `DELETE FROM account_tokens WHERE hash = ? AND purpose = ? AND user_id = ? AND expires_at > ?`,
+				ch.ResetToken, reset, id, formatTime(ch.Now))
+			if err != nil {
+				return fmt.Errorf("take reset token: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("take reset token: %w", err)
+			} else if n == 0 {
+				return notFound("Reset link not found.")
+			}
+		}
+		u.PasswordHash = ch.PasswordHash
+		if ch.Activate && u.State == portal.UserPending {
+			u.State = portal.UserActive
+		}
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		if err := s.updateUser(ctx, tx, u); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?`, id, reset); err != nil {
+			return fmt.Errorf("void reset tokens: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, id, ch.KeepSession); err != nil {
+			return fmt.Errorf("delete user sessions: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -169,8 +246,21 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate)
 
 // DeleteUser removes the user; the schema's cascades remove their
 // subscriptions (with their keys) and sessions. Returns ENOTFOUND.
+// Deleting the last active administrator returns portal.LastAdminError.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
-	return s.change(ctx, func(tx *sql.Tx) error { return deleteUser(ctx, tx, "id = ?", id) })
+	return s.change(ctx, func(tx *sql.Tx) error {
+		u, err := findUser(ctx, tx, "id = ?", id)
+		if err != nil {
+			return err
+		}
+		if err := deleteUser(ctx, tx, "id = ?", id); err != nil {
+			return err
+		}
+		if u.IsAdmin() {
+			return keepAnAdmin(ctx, tx, u)
+		}
+		return nil
+	})
 }
 
 func deleteUser(ctx context.Context, tx *sql.Tx, cond string, arg any) error {

@@ -1,0 +1,91 @@
+package web_test
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porticoapi/portico/auth"
+)
+
+// addrVisitor is a visitor whose requests come from a loopback address
+// of its own (127.0.0.2, ...), so that the per-address limits count it
+// apart from the fixture's other requests (127.0.0.1).
+type addrVisitor struct {
+	visitor
+	client *http.Client
+}
+
+func (e *env) visitorFrom(ip string) *addrVisitor {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	return &addrVisitor{visitor: visitor{e: e}, client: &http.Client{
+		Transport:     &http.Transport{DialContext: d.DialContext},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+func (v *addrVisitor) post(t *testing.T, path string, form url.Values) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, v.e.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if v.cookie != "" {
+		req.Header.Set("Cookie", v.cookie)
+	}
+	res, err := v.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.keep(response{status: res.StatusCode, header: res.Header, body: string(b), cookies: res.Cookies()})
+}
+
+// TestSignInCaptchaGetsPastEmailLimit: failures from one address spend
+// the email's limit, which refuses even the right password from anywhere
+// (429, as before); but the form then shows a CAPTCHA, and the right
+// password with the CAPTCHA solved signs the owner in from another
+// address, so that nobody can keep an account locked by failing on
+// purpose. A wrong password with a solved CAPTCHA still fails and counts;
+// an address past its own limit gets no CAPTCHA.
+func TestSignInCaptchaGetsPastEmailLimit(t *testing.T) {
+	e := newEnvWith(t, envOptions{limits: auth.SignInLimits{
+		PerEmail: auth.Limit{Failures: 3, Window: 15 * time.Minute},
+		PerIP:    auth.Limit{Failures: 3, Window: 15 * time.Minute},
+	}})
+	attacker := e.visitorFrom("127.0.0.1")
+	for range 3 {
+		wantStatus(t, "wrong password from A", attacker.post(t, "/signin", url.Values{"email": {developerEmail}, "password": {"guess"}}), http.StatusUnauthorized)
+	}
+	// The attacker's address is spent as well: no CAPTCHA can help it.
+	r := attacker.post(t, "/signin", url.Values{"email": {developerEmail}, "password": {developerPassword}})
+	wantTooMany(t, r, 15*time.Minute)
+	if strings.Contains(r.body, "captcha_id") {
+		t.Fatalf("an address past its limit is offered a CAPTCHA")
+	}
+
+	owner := e.visitorFrom("127.0.0.2")
+	r = owner.post(t, "/signin", url.Values{"email": {developerEmail}, "password": {developerPassword}})
+	wantTooMany(t, r, 15*time.Minute)
+	id, digits := e.captchaOf(t, r.body)
+
+	// A wrong password with the CAPTCHA solved is refused and counted.
+	r = owner.post(t, "/signin", url.Values{"email": {developerEmail}, "password": {"another guess"}, "captcha_id": {id}, "captcha": {digits}})
+	wantStatus(t, "wrong password with the CAPTCHA from B", r, http.StatusUnauthorized)
+	id, digits = e.captchaOf(t, r.body)
+
+	r = owner.post(t, "/signin", url.Values{"email": {developerEmail}, "password": {developerPassword}, "captcha_id": {id}, "captcha": {digits}})
+	wantStatus(t, "right password with the CAPTCHA from B", r, http.StatusSeeOther)
+	if got := e.whoIs(t, owner.cookie); got != "Dee Developer" {
+		t.Fatalf("signed in as %q", got)
+	}
+}
