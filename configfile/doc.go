@@ -32,7 +32,10 @@
 // user is an active developer; a subscription is active; an identity
 // provider lets a first sign-in create an account (signup true). The portal
 // section, when present, sets every setting, absent ones to the defaults of
-// a new store.
+// a new store, except basic_auth.signup, which follows basic_auth.signin
+// when left out (self sign-up needs password sign-in). A user whose role,
+// state or password the file changes is signed out everywhere by the same
+// transaction.
 //
 // A user with `invite: true` that is new to the store is created pending
 // without a password, and its invitation (portal.NewInvitation, a token

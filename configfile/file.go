@@ -280,7 +280,8 @@ func (d *decoder) settings(line int, n *yaml.Node, path string) *settingsEntry {
 		case "anonymous_access":
 			d.enum(vn, p, (*string)(&s.AnonymousAccess), string(portal.AnonymousAllow), string(portal.AnonymousRedirect))
 		case "basic_auth":
-			d.fields(vn, p, basicAuthKeys, func(key string, _, vn *yaml.Node, p string) {
+			d.fields(vn, p, basicAuthKeys, func(key string, kn, vn *yaml.Node, p string) {
+				e.lines["basic_auth."+key] = kn.Line
 				switch key {
 				case "signin":
 					d.boolean(vn, p, &s.BasicAuth.SignIn)
@@ -289,7 +290,7 @@ func (d *decoder) settings(line int, n *yaml.Node, path string) *settingsEntry {
 				case "email_confirmation":
 					d.boolean(vn, p, &s.BasicAuth.EmailConfirmation)
 				case "allowed_email_domains":
-					s.BasicAuth.AllowedEmailDomains = d.strs(vn, p)
+					s.BasicAuth.AllowedEmailDomains = d.emailDomains(vn, p)
 				case "min_password_length":
 					d.integer(vn, p, &s.BasicAuth.MinPasswordLength)
 				}
@@ -309,12 +310,39 @@ func (d *decoder) settings(line int, n *yaml.Node, path string) *settingsEntry {
 			})
 		}
 	})
+	if _, set := e.lines["basic_auth.signup"]; !set && !s.BasicAuth.SignIn {
+		// Self sign-up makes password accounts: left out, it follows
+		// password sign-in rather than its default, which would be refused.
+		s.BasicAuth.SignUp = false
+	}
 	if d.errs.len() == before {
 		if err := s.Validate(); err != nil {
 			d.errs.add(e.line, path, err)
+		} else if err := s.CheckSignUp(); err != nil {
+			line, key := e.at("basic_auth.signup")
+			d.errs.add(line, key, err)
 		}
 	}
 	return e
+}
+
+// emailDomains decodes allowed_email_domains, each normalized, reporting
+// a bad domain at its own line.
+func (d *decoder) emailDomains(n *yaml.Node, path string) []string {
+	var out []string
+	d.list(n, path, func(_ int, item *yaml.Node, p string) {
+		v, _, ok := d.scalar(item, p, "a string")
+		if !ok {
+			return
+		}
+		domain, err := portal.NormalizeEmailDomain(v)
+		if err != nil {
+			d.errs.add(item.Line, p, err)
+			return
+		}
+		out = append(out, domain)
+	})
+	return out
 }
 
 func (d *decoder) api(n *yaml.Node, path string) *apiEntry {

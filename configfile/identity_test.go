@@ -408,3 +408,32 @@ Plan: 0 to add, 0 to change, 3 to delete.
 		})
 	}
 }
+
+// TestIdentityProvidersRenameByPrune: the file matches providers by name,
+// so renaming one is a new provider plus the old one pruned. The
+// identities linked through the old one stay with their accounts, keyed
+// by issuer and subject, so a sign-in through the new provider (same
+// issuer) reaches the same account; they keep naming the old provider,
+// which the profile shows as no longer offered.
+func TestIdentityProvidersRenameByPrune(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	c := Config{Store: s, Getenv: envOf(idpEnv)}
+	mustApply(t, writeConfig(t, idpConfig), c, PlanOptions{})
+	u := &portal.User{Email: "olive@example.com", Name: "Olive", Role: portal.RoleDeveloper, State: portal.UserActive}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateIdentity(ctx, &portal.Identity{UserID: u.ID, Provider: "dex", Issuer: "http://127.0.0.1:5556/dex", Subject: "olive"}); err != nil {
+		t.Fatal(err)
+	}
+	renamed := strings.Replace(idpConfig, "  - name: dex\n", "  - name: dex2\n", 1)
+	p := mustApply(t, writeConfig(t, renamed), c, PlanOptions{Prune: true})
+	if got, want := diffText(t, p), "+ identity_provider dex2\n- identity_provider dex\nPlan: 1 to add, 0 to change, 1 to delete.\n"; got != want {
+		t.Fatalf("diff:\n%s\nwant:\n%s", got, want)
+	}
+	i, err := s.FindIdentity(ctx, "http://127.0.0.1:5556/dex", "olive")
+	if err != nil || i.UserID != u.ID || i.Provider != "dex" {
+		t.Fatalf("identity after the rename by prune = %+v, %v", i, err)
+	}
+}

@@ -246,6 +246,24 @@ portal: {title: B}
 		{"not a mapping", `- a
 - b
 `, []string{"portico.yaml:1: want a mapping, got a list"}},
+		{"email domains in one entry", `portal:
+  basic_auth:
+    allowed_email_domains:
+      - contoso.com
+      - contoso.com,fabrikam.com
+`, []string{`portico.yaml:5: portal.basic_auth.allowed_email_domains[1]: Allowed email domain "contoso.com,fabrikam.com" is not a domain name: give one domain per entry, such as contoso.com.`}},
+		{"email domain not a host name", `portal:
+  basic_auth:
+    allowed_email_domains: [good.example, "foo;", "*.contoso.com"]
+`, []string{
+			`portico.yaml:3: portal.basic_auth.allowed_email_domains[1]: Allowed email domain "foo;" is not a domain name: use letters, digits, hyphens and dots only`,
+			`portico.yaml:3: portal.basic_auth.allowed_email_domains[2]: Allowed email domain "*.contoso.com" is not a domain name: wildcards are not supported`,
+		}},
+		{"sign-up without password sign-in", `portal:
+  basic_auth:
+    signin: false
+    signup: true
+`, []string{`portico.yaml:4: portal.basic_auth.signup: Self sign-up needs sign-in with email and password: turn self sign-up off too, or keep password sign-in on.`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -510,5 +528,22 @@ func TestLoadSpecFromURL(t *testing.T) {
 	}
 	if a := f.apis[0].api; len(a.Operations) != 3 || a.Spec.Location != srv.URL+"/echo.yaml" {
 		t.Fatalf("api = %+v", a)
+	}
+}
+
+// TestLoadSettingsNormalized: allowed email domains are normalized as the
+// store keeps them, and self sign-up left out follows password sign-in.
+func TestLoadSettingsNormalized(t *testing.T) {
+	f, err := load(t, `portal:
+  basic_auth:
+    signin: false
+    allowed_email_domains: ["@Contoso.COM", " fabrikam.com ", contoso.com, xn--mnchen-3ya.de]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.settings.settings.BasicAuth
+	if b.SignIn || b.SignUp || strings.Join(b.AllowedEmailDomains, ",") != "contoso.com,fabrikam.com,xn--mnchen-3ya.de" {
+		t.Fatalf("basic_auth = %+v", b)
 	}
 }

@@ -344,6 +344,10 @@ func (f *File) Plan(ctx context.Context, c Config, opts PlanOptions) (*Plan, err
 			}
 			want.PasswordHash = hash
 			d.secret("password", true)
+			if ok && (have.Role == want.Role && have.State == want.State) {
+				// The store ends them with the change (portal.ChangeSet.Users).
+				d.text("sessions end (signed out everywhere)")
+			}
 		}
 		if !ok && e.invite {
 			p.changes = append(p.changes, change{op: '+', kind: "user", name: want.Email, text: "invited"})
@@ -747,6 +751,10 @@ func userDiff(have, want *portal.User) *diff {
 	d.str("name", have.Name, want.Name)
 	d.str("role", string(have.Role), string(want.Role))
 	d.str("state", string(have.State), string(want.State))
+	if have.Role != want.Role || have.State != want.State {
+		// The store ends them with the change (portal.ChangeSet.Users).
+		d.text("sessions end (signed out everywhere)")
+	}
 	return d
 }
 

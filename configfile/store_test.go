@@ -448,9 +448,9 @@ func TestChangeOneThing(t *testing.T) {
 		{name: "rate limit", old: "rate_limit: {calls: 100, period: 60s}", new: "rate_limit: {calls: 10, period: 1s}",
 			want: "~ product starter: rate_limit 100/1m -> 10/1s\n"},
 		{name: "role", old: "    name: Dev\n", new: "    name: Dev\n    role: admin\n",
-			want: "~ user dev@example.com: role developer -> admin\n"},
+			want: "~ user dev@example.com: role developer -> admin\n~ user dev@example.com: sessions end (signed out everywhere)\n"},
 		{name: "password", env: map[string]string{"ADMIN_PASSWORD": "a brand new password"},
-			want: "~ user admin@example.com: password (changed)\n"},
+			want: "~ user admin@example.com: password (changed)\n~ user admin@example.com: sessions end (signed out everywhere)\n"},
 		{name: "subscription key", env: map[string]string{"CI_SECONDARY": "a-new-secondary-key-0123456789"},
 			want: "~ subscription ci-bot: secondary_key (changed)\n"},
 		{name: "subscription state", old: "state: suspended", new: "state: active",
@@ -777,5 +777,72 @@ Plan: 1 to add, 1 to change, 0 to delete.
 `
 	if got := diffText(t, p); got != want {
 		t.Fatalf("diff:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestApplyEndsSessions: a user whose role or state the file changes is
+// signed out by the apply, as on the users page; a user the file leaves
+// alone, or changes otherwise, keeps their sessions.
+func TestApplyEndsSessions(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	path := writeConfig(t, fullConfig)
+	c := Config{Store: s, Getenv: envOf(testEnv)}
+	mustApply(t, path, c, PlanOptions{})
+	sessionOf := func(email string) string {
+		t.Helper()
+		u, err := s.FindUserByEmail(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := "session-of-" + email
+		if err := s.SaveSession(ctx, &portal.Session{ID: id, UserID: u.ID, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	alive := func(id string) bool {
+		t.Helper()
+		_, err := s.FindSession(ctx, id, time.Now())
+		if err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	steps := []struct {
+		name, old, new string
+		ended, kept    []string
+	}{
+		{"role", "    name: Dev\n", "    name: Dev\n    role: admin\n", []string{"dev@example.com"}, []string{"admin@example.com"}},
+		{"name only", "    name: Admin\n", "    name: Boss\n", nil, []string{"admin@example.com", "dev@example.com"}},
+		{"blocked", "    name: Boss\n", "    name: Boss\n    state: blocked\n", []string{"admin@example.com"}, []string{"dev@example.com"}},
+		{"password", "    password: ${DEV_PASSWORD}\n", "    password: another password for dev\n", []string{"dev@example.com"}, []string{"admin@example.com"}},
+	}
+	content := fullConfig
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			ids := map[string]string{}
+			for _, email := range append(append([]string{}, st.ended...), st.kept...) {
+				ids[email] = sessionOf(email)
+			}
+			if !strings.Contains(content, st.old) {
+				t.Fatalf("%q not in the config", st.old)
+			}
+			content = strings.Replace(content, st.old, st.new, 1)
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			mustApply(t, path, c, PlanOptions{})
+			for _, email := range st.ended {
+				if alive(ids[email]) {
+					t.Errorf("the session of %s outlived the apply", email)
+				}
+			}
+			for _, email := range st.kept {
+				if !alive(ids[email]) {
+					t.Errorf("the session of %s ended", email)
+				}
+			}
+		})
 	}
 }

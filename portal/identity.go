@@ -220,8 +220,9 @@ type IdentityProviderService interface {
 	// Returns EINVALID or ECONFLICT (name taken).
 	CreateIdentityProvider(ctx context.Context, p *IdentityProvider) error
 	// UpdateIdentityProvider replaces the provider named name with p (whose
-	// Name may differ, renaming it). An empty ClientSecret keeps the
-	// stored one. Returns ENOTFOUND, EINVALID or ECONFLICT.
+	// Name may differ, renaming it: the identities linked through it then
+	// name the new one, in the same transaction). An empty ClientSecret
+	// keeps the stored one. Returns ENOTFOUND, EINVALID or ECONFLICT.
 	UpdateIdentityProvider(ctx context.Context, name string, p *IdentityProvider) (*IdentityProvider, error)
 	// DeleteIdentityProvider removes the provider; identities linked
 	// through it stay (they are keyed by issuer). Returns ENOTFOUND.

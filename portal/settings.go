@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 )
@@ -53,7 +54,9 @@ func DefaultSettings() Settings {
 	}
 }
 
-// Validate checks the settings and lower-cases the allowed domains.
+// Validate checks the settings and normalizes the allowed domains
+// (NormalizeEmailDomain), dropping repeats. It does not refuse self
+// sign-up with password sign-in off (see CheckSignUp).
 func (s *Settings) Validate() error {
 	s.Title = strings.TrimSpace(s.Title)
 	if s.Title == "" || len(s.Title) > 100 {
@@ -64,12 +67,18 @@ func (s *Settings) Validate() error {
 	default:
 		return Errorf(EINVALID, "Anonymous access %q must be allow or redirect.", s.AnonymousAccess)
 	}
-	for i, d := range s.BasicAuth.AllowedEmailDomains {
-		d = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(d), "@")))
-		if d == "" || strings.ContainsAny(d, "@ /") {
-			return Errorf(EINVALID, "Allowed email domain %q is not a domain name.", s.BasicAuth.AllowedEmailDomains[i])
+	domains := make([]string, 0, len(s.BasicAuth.AllowedEmailDomains))
+	for _, d := range s.BasicAuth.AllowedEmailDomains {
+		n, err := NormalizeEmailDomain(d)
+		if err != nil {
+			return err
 		}
-		s.BasicAuth.AllowedEmailDomains[i] = d
+		if !slices.Contains(domains, n) {
+			domains = append(domains, n)
+		}
+	}
+	if s.BasicAuth.AllowedEmailDomains != nil {
+		s.BasicAuth.AllowedEmailDomains = domains
 	}
 	if n := s.BasicAuth.MinPasswordLength; n != 0 && (n < 6 || n > 128) {
 		return Errorf(EINVALID, "Minimum password length must be between 6 and 128 characters.")
@@ -83,6 +92,64 @@ func (s *Settings) Validate() error {
 	return nil
 }
 
+// NormalizeEmailDomain returns the allowed email domain d lower-cased,
+// trimmed and without a leading "@", or EINVALID naming d. A domain is a
+// host name: labels of letters, digits and hyphens (not first or last),
+// 1 to 63 characters each, at least two of them, at most 253 characters
+// in all. An international domain is given in its ASCII (xn--) form:
+// sign-up compares the domain of an address as written, and the whole of
+// it, so "*.contoso.com" is refused rather than silently never matching.
+func NormalizeEmailDomain(d string) (string, error) {
+	n := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
+	bad := func(why string) error {
+		return Errorf(EINVALID, "Allowed email domain %q is not a domain name: %s", d, why)
+	}
+	switch {
+	case n == "":
+		return "", bad("it is empty.")
+	case strings.HasPrefix(n, "*."):
+		return "", bad("wildcards are not supported; list each domain, such as contoso.com and eu.contoso.com.")
+	case strings.Contains(n, ","):
+		return "", bad("give one domain per entry, such as contoso.com.")
+	}
+	for _, r := range n {
+		if r > 127 {
+			return "", bad("write an international domain in its ASCII form (xn--...).")
+		}
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return "", bad("use letters, digits, hyphens and dots only, such as contoso.com.")
+		}
+	}
+	if len(n) > 253 {
+		return "", bad("it is longer than 253 characters.")
+	}
+	labels := strings.Split(n, ".")
+	if len(labels) < 2 {
+		return "", bad("it needs a dot, such as contoso.com.")
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 {
+			return "", bad("each part between dots must be 1 to 63 characters.")
+		}
+		if l[0] == '-' || l[len(l)-1] == '-' {
+			return "", bad("a part between dots cannot start or end with a hyphen.")
+		}
+	}
+	return n, nil
+}
+
+// CheckSignUp refuses self sign-up turned on while password sign-in is
+// off: sign-up makes password accounts, so it would be offered nowhere and
+// do nothing. The settings form and the config file call it; stores do
+// not, so that settings saved before the rule still load (sign-up is then
+// treated as off).
+func (s *Settings) CheckSignUp() error {
+	if s.BasicAuth.SignUp && !s.BasicAuth.SignIn {
+		return Errorf(EINVALID, "Self sign-up needs sign-in with email and password: turn self sign-up off too, or keep password sign-in on.")
+	}
+	return nil
+}
+
 // SettingsService reads and writes the portal settings.
 type SettingsService interface {
 	// FindSettings returns the stored settings, or DefaultSettings when
@@ -90,4 +157,25 @@ type SettingsService interface {
 	FindSettings(ctx context.Context) (*Settings, error)
 	// UpdateSettings validates and replaces the settings. Returns EINVALID.
 	UpdateSettings(ctx context.Context, s *Settings) error
+}
+
+// EmailDomainAllowed reports whether email's domain is in allowed (lower
+// case, as Settings.Validate leaves BasicAuth.AllowedEmailDomains); an
+// empty list allows any. Password and identity provider sign-ups share
+// this one rule.
+func EmailDomainAllowed(email string, allowed []string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return false
+	}
+	domain := strings.ToLower(email[at+1:])
+	for _, d := range allowed {
+		if domain == d {
+			return true
+		}
+	}
+	return false
 }

@@ -34,7 +34,9 @@ type ChangeSet struct {
 	Settings *Settings
 
 	// Users are upserted by email. An empty PasswordHash keeps the stored
-	// one (and leaves a new user without a password).
+	// one (and leaves a new user without a password). A user whose role,
+	// state or password changes loses their sessions, in the same
+	// transaction.
 	Users []*User
 	// APIs are upserted by name. Nil Operations keep the stored ones.
 	APIs []*API

@@ -254,7 +254,8 @@ func (s *Server) handleAdminTestIdentityProvider(w http.ResponseWriter, r *http.
 	s.renderIdentityProviderForm(w, r, http.StatusOK, p, identityProviderFormOf(p), "", check)
 }
 
-// handleAdminConfirmDeleteIdentityProvider asks before deleting a provider.
+// handleAdminConfirmDeleteIdentityProvider asks before deleting a
+// provider, or says why it cannot be deleted.
 func (s *Server) handleAdminConfirmDeleteIdentityProvider(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p, err := s.store.FindIdentityProviderByName(ctx, r.PathValue("idp"))
@@ -265,6 +266,14 @@ func (s *Server) handleAdminConfirmDeleteIdentityProvider(w http.ResponseWriter,
 	settings, err := s.store.FindSettings(ctx)
 	if err != nil {
 		s.error(w, r, err)
+		return
+	}
+	if err := s.checkProviderDeletable(ctx, settings, p); err != nil {
+		if _, message, ok := s.formError(w, r, err); ok {
+			// The page that would ask shows the refusal instead, with no
+			// button: the question has no answer that works.
+			s.renderIdentityProviderDeleteRefused(w, r, http.StatusOK, settings, p, message)
+		}
 		return
 	}
 	v := views.ConfirmView{
@@ -283,14 +292,66 @@ func (s *Server) handleAdminConfirmDeleteIdentityProvider(w http.ResponseWriter,
 	s.render(w, r, http.StatusOK, views.ConfirmPage(v))
 }
 
-// handleAdminDeleteIdentityProvider deletes a provider.
+// handleAdminDeleteIdentityProvider deletes a provider, unless that would
+// leave nobody, or the administrator deleting it, a way to sign in.
 func (s *Server) handleAdminDeleteIdentityProvider(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("idp")
-	if err := s.store.DeleteIdentityProvider(r.Context(), name); err != nil {
+	ctx := r.Context()
+	p, err := s.store.FindIdentityProviderByName(ctx, r.PathValue("idp"))
+	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	s.done(w, r, adminIdentityProvidersURL, "Identity provider "+name+" deleted.")
+	settings, err := s.store.FindSettings(ctx)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	err = s.checkProviderDeletable(ctx, settings, p)
+	if err == nil {
+		err = s.store.DeleteIdentityProvider(ctx, p.Name)
+	}
+	if err != nil {
+		if status, message, ok := s.formError(w, r, err); ok && portal.ErrorCode(err) == portal.ECONFLICT {
+			s.renderIdentityProviderDeleteRefused(w, r, status, settings, p, message)
+		} else if ok {
+			s.errorPage(w, r, status, message) // gone meanwhile
+		}
+		return
+	}
+	s.done(w, r, adminIdentityProvidersURL, "Identity provider "+p.Name+" deleted.")
+}
+
+// checkProviderDeletable refuses to delete p while password sign-in is
+// off when it is the last provider, or the only one the calling
+// administrator signs in with: the settings page refuses turning password
+// sign-in off in the same cases (lockedOut). Without OIDC sign-in no
+// provider signs anyone in, so deleting one locks nobody out.
+func (s *Server) checkProviderDeletable(ctx context.Context, settings *portal.Settings, p *portal.IdentityProvider) error {
+	if s.oidc == nil {
+		return nil
+	}
+	switch who, err := s.lockedOut(ctx, settings, p.Name); {
+	case err != nil:
+		return err
+	case who == lockedOutEveryone:
+		return portal.Errorf(portal.ECONFLICT, "%s cannot be deleted while sign-in with email and password is off: it is the last identity provider, so nobody could sign in. Turn password sign-in on in Settings first.", p.Label())
+	case who == lockedOutCaller:
+		return portal.Errorf(portal.ECONFLICT, "%s cannot be deleted while sign-in with email and password is off: it is the only way you sign in. Link an identity at another provider to your account (on your profile), or turn password sign-in on in Settings, first.", p.Label())
+	}
+	return nil
+}
+
+// renderIdentityProviderDeleteRefused says why p cannot be deleted.
+func (s *Server) renderIdentityProviderDeleteRefused(w http.ResponseWriter, r *http.Request, status int, settings *portal.Settings, p *portal.IdentityProvider, message string) {
+	v := views.IdentityProviderDeleteRefusedView{
+		Frame: s.adminFrame(w, r, settings, adminIdentityProviders, "Delete "+p.Label(),
+			components.Link{Label: "Identity providers", URL: adminIdentityProvidersURL},
+			components.Link{Label: p.Label(), URL: adminIdentityProviderURL(p.Name, "edit")}),
+		Message:     message,
+		SettingsURL: adminSettingsURL,
+		BackURL:     adminIdentityProviderURL(p.Name, "edit"),
+	}
+	s.render(w, r, status, views.IdentityProviderDeleteRefusedPage(v))
 }
 
 // identityProviderFormOf fills the form from a stored provider, without

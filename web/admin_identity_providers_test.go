@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/porticoapi/portico/devidp"
 	"github.com/porticoapi/portico/portal"
 )
 
@@ -309,5 +310,62 @@ func TestAdminIdentityProvidersAccess(t *testing.T) {
 	if r.status != http.StatusOK || !strings.Contains(r.body, "Sign-in with identity providers is off") ||
 		!strings.Contains(r.body, "https://portal.example.com/signin/corp/callback") || strings.Contains(r.body, "access-test-secret") {
 		t.Fatalf("list without OIDC = %d\n%s", r.status, r.body)
+	}
+}
+
+// TestDeleteProviderLockout: while password sign-in is off, the provider
+// an administrator signs in with, and the last provider of all, cannot be
+// deleted; the confirm page says so instead of asking. With password
+// sign-in on again, it goes.
+func TestDeleteProviderLockout(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	ctx := context.Background()
+	if err := e.store.CreateIdentityProvider(ctx, &portal.IdentityProvider{Name: "partner", Type: portal.IdentityProviderOIDC, DisplayName: "Partner accounts",
+		ClientID: "portal", ClientSecret: oidcSecret, Issuer: e.idp.Issuer()}); err != nil {
+		t.Fatal(err)
+	}
+	e.idp.AddUser(devidp.User{Subject: "ada-at-corp", Email: "ada@corp.example", Name: "Ada at Corp"})
+	b := e.adminBrowser(t)
+	e.linkIdentity(t, b, "corp", "ada-at-corp")
+	if r := b.post(t, e.portal.URL+"/admin/settings", settingsValues(func(v url.Values) { v.Del("signin"); v.Del("signup") }), false); r.status != http.StatusSeeOther {
+		t.Fatalf("password sign-in off = %d\n%s", r.status, r.body)
+	}
+	base := e.portal.URL + "/admin/identity-providers"
+	refused := func(t *testing.T, name, why string) {
+		t.Helper()
+		c := b.get(t, base+"/"+name+"/delete", false)
+		if c.status != http.StatusOK || !strings.Contains(c.body, `data-testid="idp-delete-refused"`) || !strings.Contains(c.body, why) ||
+			strings.Contains(c.body, `action="/admin/identity-providers/`+name+`/delete"`) {
+			t.Fatalf("confirm page of %s = %d, want the refusal %q and no delete form\n%s", name, c.status, why, c.body)
+		}
+		r := b.post(t, base+"/"+name+"/delete", nil, false)
+		if r.status != http.StatusConflict || !strings.Contains(r.body, `data-testid="error-message"`) || !strings.Contains(r.body, why) {
+			t.Fatalf("delete %s = %d, want 409 saying %q\n%s", name, r.status, why, r.body)
+		}
+		if _, err := e.store.FindIdentityProviderByName(ctx, name); err != nil {
+			t.Fatalf("refused delete removed %s: %v", name, err)
+		}
+	}
+
+	// corp is the administrator's only way in; partner is not.
+	refused(t, "corp", "it is the only way you sign in")
+	if c := b.get(t, base+"/partner/delete", false); c.status != http.StatusOK || !strings.Contains(c.body, `action="/admin/identity-providers/partner/delete"`) {
+		t.Fatalf("confirm page of partner = %d\n%s", c.status, c.body)
+	}
+	if r := b.post(t, base+"/partner/delete", nil, false); r.status != http.StatusSeeOther {
+		t.Fatalf("delete partner = %d\n%s", r.status, r.body)
+	}
+	// Now corp is the last provider: nobody could sign in without it.
+	refused(t, "corp", "it is the last identity provider, so nobody could sign in")
+
+	if r := b.post(t, e.portal.URL+"/admin/settings", settingsValues(nil), false); r.status != http.StatusSeeOther {
+		t.Fatalf("password sign-in on = %d\n%s", r.status, r.body)
+	}
+	if r := b.post(t, base+"/corp/delete", nil, false); r.status != http.StatusSeeOther {
+		t.Fatalf("delete corp with password sign-in on = %d\n%s", r.status, r.body)
+	}
+	if _, err := e.store.FindIdentityProviderByName(ctx, "corp"); portal.ErrorCode(err) != portal.ENOTFOUND {
+		t.Fatalf("corp still there: %v", err)
 	}
 }

@@ -45,13 +45,18 @@ func (s *Server) handleAdminSaveSettings(w http.ResponseWriter, r *http.Request)
 		s.error(w, r, err)
 		return
 	}
-	var form views.SettingsForm
+	// A form that cannot be read shows the settings in force beside the
+	// message, not empty fields that saving would write.
+	form := settingsForm(stored)
 	err = parseAdminForm(w, r)
 	if err == nil {
 		form = readSettingsForm(r)
 		var next portal.Settings
 		if next, err = applySettingsForm(form); err == nil {
 			err = s.checkSignInLeft(ctx, &next)
+		}
+		if err == nil {
+			err = next.CheckSignUp()
 		}
 		if err == nil {
 			err = s.store.UpdateSettings(ctx, &next)
@@ -71,21 +76,48 @@ func (s *Server) handleAdminSaveSettings(w http.ResponseWriter, r *http.Request)
 // (at a configured provider): they would lock themselves out, and with no
 // provider at all, everyone.
 func (s *Server) checkSignInLeft(ctx context.Context, next *portal.Settings) error {
-	if next.BasicAuth.SignIn {
-		return nil
-	}
-	u := portal.UserFromContext(ctx)
-	ways, err := s.signInWays(ctx, u, next)
-	if err != nil {
+	switch who, err := s.lockedOut(ctx, next, ""); {
+	case err != nil:
 		return err
-	}
-	if len(ways.providers) == 0 {
+	case who == lockedOutEveryone:
 		return portal.Errorf(portal.EINVALID, "Sign-in with email and password cannot be turned off while there is no identity provider to sign in with: nobody could sign in.")
-	}
-	if !ways.canUnlink(0) {
+	case who == lockedOutCaller:
 		return portal.Errorf(portal.EINVALID, "Sign-in with email and password cannot be turned off before you link an identity to your account (on your profile): you could not sign in again.")
 	}
 	return nil
+}
+
+// lockout is whom a change leaves without a way to sign in.
+type lockout int
+
+const (
+	lockedOutNobody   lockout = iota
+	lockedOutEveryone         // password sign-in off and no provider left
+	lockedOutCaller           // the administrator making the change
+)
+
+// lockedOut reports whom settings next, with the provider named gone
+// deleted ("": none), would leave without a way to sign in: the settings
+// page and the provider delete share it, so that neither can do what the
+// other refuses.
+func (s *Server) lockedOut(ctx context.Context, next *portal.Settings, gone string) (lockout, error) {
+	if next.BasicAuth.SignIn {
+		return lockedOutNobody, nil
+	}
+	ways, err := s.signInWays(ctx, portal.UserFromContext(ctx), next)
+	if err != nil {
+		return lockedOutNobody, err
+	}
+	if gone != "" {
+		ways = ways.without(gone)
+	}
+	if len(ways.providers) == 0 {
+		return lockedOutEveryone, nil
+	}
+	if !ways.canUnlink(0) {
+		return lockedOutCaller, nil
+	}
+	return lockedOutNobody, nil
 }
 
 // settingsForm is the form showing settings.
@@ -162,11 +194,9 @@ func applySettingsForm(f views.SettingsForm) (portal.Settings, error) {
 		InvitationTTL: ttl,
 		Session:       portal.SessionSettings{IdleTimeout: idle, AbsoluteTimeout: absolute},
 	}
-	for _, d := range strings.Split(f.AllowedEmailDomains, "\n") {
-		if d = strings.TrimSpace(d); d != "" {
-			st.BasicAuth.AllowedEmailDomains = append(st.BasicAuth.AllowedEmailDomains, d)
-		}
-	}
+	// The field asks for one domain per line; commas and spaces separate
+	// too, as people paste lists ("contoso.com, fabrikam.com").
+	st.BasicAuth.AllowedEmailDomains = append(st.BasicAuth.AllowedEmailDomains, splitList(f.AllowedEmailDomains)...)
 	return st, nil
 }
 

@@ -140,7 +140,7 @@ func TestAdminSettingsRefused(t *testing.T) {
 	}{
 		{"empty title", func(v url.Values) { v.Set("title", " ") }, "Portal title must be 1 to 100 characters.", `value="48h"`},
 		{"anonymous access", func(v url.Values) { v.Set("anonymous_access", "sometimes") }, "Anonymous access &#34;sometimes&#34; must be allow or redirect.", `value="Contoso APIs"`},
-		{"domain", func(v url.Values) { v.Set("allowed_email_domains", "good.example\nnot a domain") }, "is not a domain name.", "good.example\nnot a domain</textarea>"},
+		{"domain", func(v url.Values) { v.Set("allowed_email_domains", "good.example\nfoo;") }, "Allowed email domain &#34;foo;&#34; is not a domain name", "good.example\nfoo;</textarea>"},
 		{"short passwords", func(v url.Values) { v.Set("min_password_length", "4") }, "Minimum password length must be between 6 and 128 characters.", `value="4"`},
 		{"password length not a number", func(v url.Values) { v.Set("min_password_length", "six") }, "is not a whole number.", `value="six"`},
 		{"invitation ttl", func(v url.Values) { v.Set("invitation_ttl", "1000h") }, "Invitation lifetime must be between 1m and 720h.", `value="1000h"`},
@@ -266,13 +266,22 @@ func TestAdminSettingsSignInOff(t *testing.T) {
 	e.idp.AddUser(devidp.User{Subject: "ada-at-corp", Email: "ada@corp.example", Name: "Ada at Corp"})
 	b := newBrowser(t)
 	b.post(t, e.portal.URL+"/signin", url.Values{"email": {adminEmail}, "password": {adminPassword}}, true)
-	off := settingsValues(func(v url.Values) { v.Del("signin") })
+	off := settingsValues(func(v url.Values) { v.Del("signin"); v.Del("signup") })
 
 	r := b.post(t, e.portal.URL+"/admin/settings", off, false)
 	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "before you link an identity to your account") {
 		t.Fatalf("sign-in off without a linked identity = %d\n%s", r.status, r.body)
 	}
 	e.linkIdentity(t, b, "corp", "ada-at-corp")
+	// Self sign-up makes password accounts: left on, it would do nothing.
+	r = b.post(t, e.portal.URL+"/admin/settings", settingsValues(func(v url.Values) { v.Del("signin"); v.Set("title", "Typed") }), false)
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, `data-testid="error-message">Self sign-up needs sign-in with email and password`) ||
+		!strings.Contains(r.body, `value="Typed"`) || strings.Contains(r.body, `name="signin" value="on" checked`) || !strings.Contains(r.body, `name="signup" value="on" checked`) {
+		t.Fatalf("sign-in off with sign-up on = %d\n%s", r.status, r.body)
+	}
+	if st, err := e.store.FindSettings(context.Background()); err != nil || !st.BasicAuth.SignIn || st.Title == "Typed" {
+		t.Fatalf("refused form changed the settings: %+v, %v", st, err)
+	}
 	if r := b.post(t, e.portal.URL+"/admin/settings", off, false); r.status != http.StatusSeeOther {
 		t.Fatalf("sign-in off with a linked identity = %d\n%s", r.status, r.body)
 	}
@@ -286,5 +295,77 @@ func TestAdminSettingsSignInOff(t *testing.T) {
 	// The administrator gets back in with the identity.
 	if end := e.signIn(t, newBrowser(t), "corp", "ada-at-corp", ""); end.status != http.StatusOK {
 		t.Fatalf("sign-in with the linked identity = %d", end.status)
+	}
+}
+
+// TestAdminSettingsEmailDomains: the domains field takes one domain per
+// line or a list separated by commas and spaces, normalized; anything
+// that is not a host name is refused with the value named, and the form
+// keeps what was typed.
+func TestAdminSettingsEmailDomains(t *testing.T) {
+	e := newEnv(t)
+	admin := e.cookieOf(t, "admin")
+	r := e.postForm(t, "/admin/settings", admin, settingsValues(func(v url.Values) {
+		v.Set("allowed_email_domains", "Contoso.com,fabrikam.com\r\n @Partner.example  fabrikam.com\r\nxn--mnchen-3ya.de")
+	}))
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("save = %d\n%s", r.status, r.body)
+	}
+	if got, want := e.settings(t).BasicAuth.AllowedEmailDomains, []string{"contoso.com", "fabrikam.com", "partner.example", "xn--mnchen-3ya.de"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("stored domains %q, want %q", got, want)
+	}
+	for _, tc := range []struct {
+		typed, named string
+	}{
+		{"foo;", "foo;"},
+		{"contoso.com\ncontoso", "contoso"},
+		{"*.contoso.com", "*.contoso.com"},
+		{"-contoso.com", "-contoso.com"},
+		{"contoso..com", "contoso..com"},
+		{"münchen.de", "münchen.de"},
+		{"contoso.com/", "contoso.com/"},
+		{"a@contoso.com", "a@contoso.com"},
+		{strings.Repeat("a", 64) + ".com", strings.Repeat("a", 64) + ".com"},
+		{strings.Repeat("abcdefghi.", 26) + "com", strings.Repeat("abcdefghi.", 26) + "com"},
+	} {
+		t.Run(tc.named[:min(len(tc.named), 20)], func(t *testing.T) {
+			r := e.postForm(t, "/admin/settings", admin, settingsValues(func(v url.Values) { v.Set("allowed_email_domains", tc.typed) }))
+			want := "Allowed email domain &#34;" + tc.named + "&#34; is not a domain name: "
+			if r.status != http.StatusBadRequest || !strings.Contains(r.body, want) {
+				t.Fatalf("domains %q = %d, want the message %q\n%s", tc.typed, r.status, want, r.body)
+			}
+			if !strings.Contains(r.body, ">"+tc.typed+"</textarea>") {
+				t.Fatalf("the form lost %q", tc.typed)
+			}
+			if got := e.settings(t).BasicAuth.AllowedEmailDomains; len(got) != 4 {
+				t.Fatalf("a refused form changed the domains to %q", got)
+			}
+		})
+	}
+}
+
+// TestAdminSettingsUnreadableForm: a form too large to read is refused
+// with the settings in force shown, not empty fields that a second save
+// would write.
+func TestAdminSettingsUnreadableForm(t *testing.T) {
+	e := newEnv(t)
+	admin := e.cookieOf(t, "admin")
+	if r := e.postForm(t, "/admin/settings", admin, settingsValues(func(v url.Values) {
+		v.Set("title", "Fabrikam developers")
+		v.Set("idle_timeout", "15m")
+	})); r.status != http.StatusSeeOther {
+		t.Fatalf("save = %d\n%s", r.status, r.body)
+	}
+	r := e.postForm(t, "/admin/settings", admin, settingsValues(func(v url.Values) { v.Set("terms_of_use", strings.Repeat("x", 300<<10)) }))
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "The form could not be read") {
+		t.Fatalf("oversized form = %d\n%.2000s", r.status, r.body)
+	}
+	for _, want := range []string{`value="Fabrikam developers"`, `value="15m"`, `value="12h"`, `name="signin" value="on" checked`} {
+		if !strings.Contains(r.body, want) {
+			t.Fatalf("the page after an unreadable form lacks the stored %s:\n%s", want, r.body)
+		}
+	}
+	if got := e.settings(t); got.Title != "Fabrikam developers" || got.Session.IdleTimeout != 15*time.Minute {
+		t.Fatalf("an unreadable form changed the settings: %+v", got)
 	}
 }

@@ -55,6 +55,21 @@ func (s *Server) signInWays(ctx context.Context, u *portal.User, settings *porta
 	return ways, nil
 }
 
+// without returns the ways left once the provider named name is
+// deleted.
+func (w *signInWays) without(name string) *signInWays {
+	left := *w
+	left.providers = map[string]*portal.IdentityProvider{}
+	left.providerList = nil
+	for _, p := range w.providerList {
+		if p.Name != name {
+			left.providers[p.Name] = p
+			left.providerList = append(left.providerList, p)
+		}
+	}
+	return &left
+}
+
 // canUnlink reports whether the user keeps a way to sign in without id:
 // a password that signs in, or another identity whose provider is still
 // configured.

@@ -177,3 +177,63 @@ func TestUnlinkLastWayToSignIn(t *testing.T) {
 		t.Fatal("a password is offered while password sign-in is off")
 	}
 }
+
+// TestRenameProviderKeepsIdentities: renaming a provider on its form
+// carries the identities linked through it along, so the profile still
+// shows them under the provider, an identity can be unlinked while the
+// renamed one is still a way in, and an administrator who signs in
+// through it may turn password sign-in off.
+func TestRenameProviderKeepsIdentities(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	ctx := context.Background()
+	if err := e.store.CreateIdentityProvider(ctx, &portal.IdentityProvider{Name: "partner", Type: portal.IdentityProviderOIDC, DisplayName: "Partner accounts",
+		ClientID: "portal", ClientSecret: oidcSecret, Issuer: e.idp.Issuer()}); err != nil {
+		t.Fatal(err)
+	}
+	e.idp.SetRedirectURIs("portal", e.portal.URL+"/signin/corp/callback", e.portal.URL+"/signin/partner/callback")
+	e.idp.AddUser(devidp.User{Subject: "olive-1", Email: "olive@example.org", Name: "Olive Oidc"})
+	e.idp.AddUser(devidp.User{Subject: "olive-2", Email: "olive@partner.example", Name: "Olive at Partner"})
+	e.idp.AddUser(devidp.User{Subject: "ada-at-corp", Email: "ada@corp.example", Name: "Ada at Corp"})
+
+	// Olive, without a password, signs in at corp and links partner; the
+	// administrator links corp.
+	o := newBrowser(t)
+	if end := e.signIn(t, o, "corp", "olive-1", ""); end.status != http.StatusOK {
+		t.Fatalf("sign-in = %d", end.status)
+	}
+	e.linkIdentity(t, o, "partner", "olive-2")
+	a := e.adminBrowser(t)
+	e.linkIdentity(t, a, "corp", "ada-at-corp")
+
+	r := a.post(t, e.portal.URL+"/admin/identity-providers/corp/edit", e.idpFields("name", "staff", "display_name", "Staff accounts"), false)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("rename = %d\n%s", r.status, r.body)
+	}
+	ids := e.identities(t, "olive@example.org")
+	if len(ids) != 2 || ids[0].Provider != "staff" || ids[1].Provider != "partner" {
+		t.Fatalf("identities after the rename: %d, first naming %q", len(ids), ids[0].Provider)
+	}
+	p := o.get(t, e.portal.URL+"/profile", false)
+	if !strings.Contains(p.body, `data-testid="identity-provider">Staff accounts<`) || strings.Contains(p.body, "no longer offered") {
+		t.Fatalf("profile after the rename does not show the identity under the new name:\n%s", p.body)
+	}
+	if n := strings.Count(p.body, `data-testid="unlink-identity"`); n != 2 {
+		t.Fatalf("%d unlink buttons after the rename, want 2:\n%s", n, p.body)
+	}
+	// The staff identity is a way in, so the partner one can go.
+	r = o.post(t, e.portal.URL+"/profile/identities/unlink/"+strconv.FormatInt(ids[1].ID, 10), url.Values{}, false)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("unlink partner = %d\n%s", r.status, r.body)
+	}
+	if ids := e.identities(t, "olive@example.org"); len(ids) != 1 || ids[0].Provider != "staff" {
+		t.Fatalf("identities after unlinking: %+v", ids)
+	}
+
+	// The administrator signs in through the renamed provider, so turning
+	// password sign-in off is allowed.
+	off := settingsValues(func(v url.Values) { v.Del("signin"); v.Del("signup") })
+	if r := a.post(t, e.portal.URL+"/admin/settings", off, false); r.status != http.StatusSeeOther {
+		t.Fatalf("password sign-in off after the rename = %d\n%s", r.status, r.body)
+	}
+}

@@ -22,6 +22,7 @@ type AccountStore interface {
 	CreateUser(ctx context.Context, u *portal.User) error
 	UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate) (*portal.User, error)
 	DeleteUser(ctx context.Context, id int64) error
+	SetPassword(ctx context.Context, id int64, ch portal.PasswordChange) (*portal.User, error)
 }
 
 // The URLs of password accounts. The profile page links to the last two.
@@ -124,7 +125,7 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	if !emailDomainAllowed(u.Email, settings.BasicAuth.AllowedEmailDomains) {
+	if !portal.EmailDomainAllowed(u.Email, settings.BasicAuth.AllowedEmailDomains) {
 		fail(portal.Errorf(portal.EINVALID, "Sign-up is open to addresses at %s only.", strings.Join(settings.BasicAuth.AllowedEmailDomains, ", ")))
 		return
 	}
@@ -176,12 +177,13 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.sendConfirmation(ctx, u); err != nil {
 		// Without the mail the account could never be confirmed: remove
-		// it, so that signing up again works.
+		// it, so that signing up again works. The answer stays the check-
+		// your-email page, as for a known address whose mail failed:
+		// an error here would tell that the address had no account.
+		s.logger.ErrorContext(ctx, "send confirmation mail", "request_id", requestIDFrom(ctx), "error", err)
 		if derr := s.store.DeleteUser(ctx, u.ID); derr != nil {
 			s.logger.ErrorContext(ctx, "remove unconfirmable account", "request_id", requestIDFrom(ctx), "error", derr)
 		}
-		s.error(w, r, err)
-		return
 	}
 	s.renderCheckEmail(w, r)
 }
@@ -236,25 +238,6 @@ func (s *Server) renderSignUp(w http.ResponseWriter, r *http.Request, settings *
 		Error:             message,
 		SignInURL:         "/signin",
 	}))
-}
-
-// emailDomainAllowed reports whether email's domain is in allowed (lower
-// case, as Settings.Validate leaves them); an empty list allows any.
-func emailDomainAllowed(email string, allowed []string) bool {
-	if len(allowed) == 0 {
-		return true
-	}
-	at := strings.LastIndexByte(email, '@')
-	if at < 0 {
-		return false
-	}
-	domain := strings.ToLower(email[at+1:])
-	for _, d := range allowed {
-		if domain == d {
-			return true
-		}
-	}
-	return false
 }
 
 func minPasswordLength(settings *portal.Settings) int {

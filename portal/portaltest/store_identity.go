@@ -77,6 +77,56 @@ var identityTests = []storeTestCase{
 		wantCode(t, st.s.DeleteIdentityProvider(st.ctx, "corp2"), "")
 		wantCode(t, st.s.DeleteIdentityProvider(st.ctx, "corp2"), portal.ENOTFOUND)
 	}},
+	{"ProviderRenameMovesIdentities", func(st *storeTest) {
+		// The profile and the sign-in checks find an identity's provider by
+		// the name it was linked through; a rename must carry it along.
+		t := st.t
+		ada := st.user("ada@example.com", portal.RoleDeveloper)
+		corp, other := newIdentityProvider("corp"), newIdentityProvider("other")
+		for _, p := range []*portal.IdentityProvider{corp, other} {
+			if err := st.s.CreateIdentityProvider(st.ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, i := range []*portal.Identity{
+			{UserID: ada.ID, Provider: "corp", Issuer: corp.Issuer, Subject: "ada-1"},
+			{UserID: ada.ID, Provider: "other", Issuer: other.Issuer, Subject: "ada-2"},
+		} {
+			if err := st.s.CreateIdentity(st.ctx, i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		providers := func() string {
+			list, err := st.s.FindUserIdentities(st.ctx, ada.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return names(list, func(i *portal.Identity) string { return i.Provider })
+		}
+		upd := *corp
+		upd.Name = "staff"
+		if _, err := st.s.UpdateIdentityProvider(st.ctx, "corp", &upd); err != nil {
+			t.Fatal(err)
+		}
+		if got := providers(); got != "staff,other" {
+			t.Fatalf("identities after renaming corp to staff name %s", got)
+		}
+		// A refused rename moves nothing.
+		upd.Name = "other"
+		_, err := st.s.UpdateIdentityProvider(st.ctx, "staff", &upd)
+		wantCode(t, err, portal.ECONFLICT)
+		if got := providers(); got != "staff,other" {
+			t.Fatalf("identities after a refused rename name %s", got)
+		}
+		// An update that keeps the name leaves them as they are.
+		upd.Name, upd.DisplayName = "staff", "Staff"
+		if _, err := st.s.UpdateIdentityProvider(st.ctx, "staff", &upd); err != nil {
+			t.Fatal(err)
+		}
+		if got := providers(); got != "staff,other" {
+			t.Fatalf("identities after an update name %s", got)
+		}
+	}},
 	{"ProviderValidate", func(st *storeTest) {
 		for _, bad := range []func(p *portal.IdentityProvider){
 			func(p *portal.IdentityProvider) { p.Name = "has space" },

@@ -23,7 +23,7 @@ var settingsTests = []storeTestCase{
 			AnonymousAccess: portal.AnonymousRedirect,
 			BasicAuth: portal.BasicAuthSettings{
 				SignIn: true, SignUp: false, EmailConfirmation: false,
-				AllowedEmailDomains: []string{"@Contoso.com", "fabrikam.io"},
+				AllowedEmailDomains: []string{"@Contoso.com", "fabrikam.io", " contoso.com "},
 				MinPasswordLength:   6,
 			},
 			TermsOfUse:    "Be nice.",
@@ -53,6 +53,11 @@ var settingsTests = []storeTestCase{
 		for _, n := range []int{5, 129, -1} {
 			bad = want
 			bad.BasicAuth.MinPasswordLength = n
+			wantCode(t, st.s.UpdateSettings(st.ctx, &bad), portal.EINVALID)
+		}
+		for _, d := range []string{"contoso.com,fabrikam.com", "foo;", "contoso", "*.contoso.com", "-x.example", "a..example", "münchen.de", "a b.example"} {
+			bad = want
+			bad.BasicAuth.AllowedEmailDomains = []string{"ok.example", d}
 			wantCode(t, st.s.UpdateSettings(st.ctx, &bad), portal.EINVALID)
 		}
 		if got, _ := st.s.FindSettings(st.ctx); got == nil || got.Session.IdleTimeout != 15*time.Minute {

@@ -106,7 +106,19 @@ func (s *Store) upsertUser(ctx context.Context, tx *sql.Tx, u *portal.User) erro
 	if u.PasswordHash == "" {
 		u.PasswordHash = stored.PasswordHash
 	}
-	return s.updateUser(ctx, tx, u)
+	if err := s.updateUser(ctx, tx, u); err != nil {
+		return err
+	}
+	if u.Role != stored.Role || u.State != stored.State || u.PasswordHash != stored.PasswordHash {
+		// As on the users page and the password forms: no session
+		// outlives the role, state or password it was started with (a
+		// blocked user is signed out at once). In this transaction, so
+		// that a failed apply signs nobody out.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID); err != nil {
+			return fmt.Errorf("end sessions of user %s: %w", u.Email, err)
+		}
+	}
+	return nil
 }
 
 // upsertAPI matches a by name. Nil Operations keep the stored ones, a nil

@@ -138,8 +138,9 @@ func (s *Store) insertIdentityProvider(ctx context.Context, tx *sql.Tx, p *porta
 }
 
 // UpdateIdentityProvider replaces the provider named name with p; an empty
-// ClientSecret keeps the stored one. Returns ENOTFOUND, EINVALID or
-// ECONFLICT.
+// ClientSecret keeps the stored one, and a rename moves the identities
+// linked through it to the new name in the same transaction. Returns
+// ENOTFOUND, EINVALID or ECONFLICT.
 func (s *Store) UpdateIdentityProvider(ctx context.Context, name string, p *portal.IdentityProvider) (*portal.IdentityProvider, error) {
 	np := *p
 	np.AllowedTenants = append([]string(nil), p.AllowedTenants...)
@@ -172,6 +173,14 @@ func (s *Store) updateIdentityProvider(ctx context.Context, tx *sql.Tx, old, p *
 		client_secret = ?, tenant = ?, allowed_tenants = ?, authority = ?, issuer = ?, scopes = ?, signup = ?, updated_at = ?
 		WHERE id = ?`, args...); err != nil {
 		return identityProviderConflict(err, "update identity provider", p)
+	}
+	if old.Name != p.Name {
+		// Identities name the provider they were linked through, and the
+		// profile and the sign-in checks find it by that name: a rename
+		// that left them behind would orphan them.
+		if _, err := tx.ExecContext(ctx, `UPDATE identities SET provider = ? WHERE provider = ?`, p.Name, old.Name); err != nil {
+			return fmt.Errorf("move identities to renamed provider: %w", err)
+		}
 	}
 	return nil
 }

@@ -101,3 +101,12 @@ func (f IdentityProviderForm) ShowsAuthority() bool {
 
 // ShowsIssuer reports whether the type has an issuer (oidc).
 func (f IdentityProviderForm) ShowsIssuer() bool { return f.Type == "oidc" }
+
+// IdentityProviderDeleteRefusedView says why a provider cannot be deleted
+// now, in place of the question.
+type IdentityProviderDeleteRefusedView struct {
+	Frame       AdminFrame
+	Message     string
+	SettingsURL string
+	BackURL     string // the provider's form
+}

@@ -98,7 +98,7 @@ func SettingsPage(v SettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.TextArea(components.Field{ID: "settings-domains", Name: "allowed_email_domains", Label: "Allowed email domains", Value: v.Form.AllowedEmailDomains, Rows: 4, Mono: true, Hint: "One domain per line, such as contoso.com. Empty: any domain.", TestID: "settings-domains"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.TextArea(components.Field{ID: "settings-domains", Name: "allowed_email_domains", Label: "Allowed email domains", Value: v.Form.AllowedEmailDomains, Rows: 4, Mono: true, Hint: "One domain per line (or separated by commas), such as contoso.com; no wildcards. Empty: any domain.", TestID: "settings-domains"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
