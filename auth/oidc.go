@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gorilla/sessions"
@@ -32,6 +34,10 @@ type IdentityStore interface {
 	FindUserByID(ctx context.Context, id int64) (*portal.User, error)
 	FindUserByEmail(ctx context.Context, email string) (*portal.User, error)
 	CreateUser(ctx context.Context, u *portal.User) error
+	// DeleteUser undoes a sign-up whose identity could not be linked.
+	DeleteUser(ctx context.Context, id int64) error
+	// DeleteIdentity undoes the link of an invitation not accepted.
+	DeleteIdentity(ctx context.Context, userID, id int64) error
 	FindSettings(ctx context.Context) (*portal.Settings, error)
 }
 
@@ -47,6 +53,17 @@ const (
 	// discoveryTTL is how long a provider's discovery document is used
 	// before it is fetched again.
 	discoveryTTL = time.Hour
+	// discoveryFailureTTL is how long a failed discovery is answered from
+	// memory: while a provider is down, anonymous visitors must not make
+	// the portal call it (for up to DefaultProviderTimeout) on every
+	// request.
+	discoveryFailureTTL = 30 * time.Second
+	// maxIdentityKey bounds an identity's issuer and subject, as
+	// portal.Identity.Validate does; checked before anything is stored.
+	maxIdentityKey = 500
+	// maxProviderName bounds the name taken from the provider, in bytes:
+	// within portal.User.Validate's 200 characters whatever the script.
+	maxProviderName = 200
 )
 
 // flowsKey holds the pending sign-ins in the session, as JSON.
@@ -85,6 +102,10 @@ type OIDC struct {
 
 	mu        sync.Mutex
 	providers map[string]*oidcProvider
+	failures  map[string]discoveryFailure
+	// discovering holds one token per provider being discovered, so that
+	// concurrent requests share one fetch.
+	discovering map[string]chan struct{}
 }
 
 // NewOIDC checks c and returns an OIDC.
@@ -100,14 +121,16 @@ func NewOIDC(c OIDCConfig) (*OIDC, error) {
 		return nil, fmt.Errorf("auth: OIDC public URL %q must be an absolute http or https URL", c.PublicURL)
 	}
 	o := &OIDC{
-		auth:      c.Auth,
-		store:     c.Store,
-		publicURL: strings.TrimRight(c.PublicURL, "/"),
-		client:    c.Client,
-		refetch:   c.KeyRefetchInterval,
-		now:       c.Now,
-		logger:    c.Logger,
-		providers: map[string]*oidcProvider{},
+		auth:        c.Auth,
+		store:       c.Store,
+		publicURL:   strings.TrimRight(c.PublicURL, "/"),
+		client:      c.Client,
+		refetch:     c.KeyRefetchInterval,
+		now:         c.Now,
+		logger:      c.Logger,
+		providers:   map[string]*oidcProvider{},
+		failures:    map[string]discoveryFailure{},
+		discovering: map[string]chan struct{}{},
 	}
 	if o.client == nil {
 		o.client = NewProviderClient(0)
@@ -158,17 +181,18 @@ type StartOptions struct {
 // Errors the flow shows. The reason of each refusal goes to the log only.
 var (
 	errProviderUnknown   = portal.Errorf(portal.ENOTFOUND, "There is no such identity provider on this portal.")
-	errProviderDown      = portal.Errorf(portal.EINTERNAL, "The identity provider could not be reached. Please try again later.")
+	errProviderDown      = portal.Errorf(portal.EUNAVAILABLE, "The identity provider could not be reached. Please try again in a few minutes, or sign in another way.")
 	errFlowInvalid       = portal.Errorf(portal.EINVALID, "This sign-in could not be completed: it expired, was already used, or was started in another browser. Please start again.")
 	errProviderRefused   = portal.Errorf(portal.EFORBIDDEN, "The identity provider did not sign you in. Please try again.")
 	errTokenInvalid      = portal.Errorf(portal.EFORBIDDEN, "The identity provider's answer could not be verified, so you were not signed in. Please try again; if it keeps happening, tell the portal's administrators.")
 	errTenantNotAllowed  = portal.Errorf(portal.EFORBIDDEN, "Accounts of your organization cannot sign in to this portal.")
 	errNoAccount         = portal.Errorf(portal.EFORBIDDEN, "There is no account for this identity on this portal. Ask the portal's administrators for an invitation.")
 	errEmailTaken        = portal.Errorf(portal.ECONFLICT, "An account with this identity's email address already exists. Sign in with your password, then link this identity from your profile.")
-	errNoEmail           = portal.Errorf(portal.EFORBIDDEN, "The identity provider did not share a verified email address, which this portal needs to create your account.")
+	errNoEmail           = portal.Errorf(portal.EFORBIDDEN, "The identity provider did not share your email address, which this portal needs to create your account.")
 	errLinkedElsewhere   = portal.Errorf(portal.ECONFLICT, "This identity is already linked to another account.")
 	errAccountBlocked    = portal.Errorf(portal.EFORBIDDEN, "This account is blocked. Contact the portal's administrators.")
-	errAccountPending    = portal.Errorf(portal.EFORBIDDEN, "This account is not active yet. Use the link in the email you received, then sign in.")
+	errAccountPending    = portal.Errorf(portal.EFORBIDDEN, "This account is not active yet: confirm your email address with the link in the message we sent you, then sign in again.")
+	errIdentityTooLong   = portal.Errorf(portal.EFORBIDDEN, "The identity provider names your account with an identifier longer than this portal can store, so you were not signed in. Tell the portal's administrators.")
 	errLinkSessionChange = portal.Errorf(portal.EFORBIDDEN, "You are no longer signed in as the account this identity was to be linked to. Sign in and try again.")
 )
 
@@ -206,10 +230,13 @@ func RefusalReason(err error) string {
 // Start begins a sign-in with the provider named idp: it keeps a new
 // state, nonce and PKCE verifier in the caller's session and returns the
 // provider's authorization URL to redirect the browser to. Errors:
-// ENOTFOUND for an unknown provider, EINTERNAL when its discovery fails.
+// ENOTFOUND for an unknown provider, EUNAVAILABLE when its discovery fails.
 func (o *OIDC) Start(w http.ResponseWriter, r *http.Request, idp string, opt StartOptions) (string, error) {
 	ctx := r.Context()
-	p, err := o.provider(ctx, idp)
+	// The stored configuration first (a cheap read), then the limit, and
+	// only then discovery: an anonymous visitor must not make the portal
+	// call out before being counted.
+	cfg, err := o.providerConfig(ctx, idp)
 	if err != nil {
 		return "", o.log(ctx, idp, err)
 	}
@@ -223,6 +250,10 @@ func (o *OIDC) Start(w http.ResponseWriter, r *http.Request, idp string, opt Sta
 		if err := o.auth.LimitAddress(r, ActionProviderFlow); err != nil {
 			return "", err
 		}
+	}
+	p, err := o.ready(ctx, cfg)
+	if err != nil {
+		return "", o.log(ctx, idp, err)
 	}
 	f := flow{
 		IdP: idp, State: randomString(), Nonce: randomString(), Verifier: oauth2.GenerateVerifier(),
@@ -256,6 +287,10 @@ type Result struct {
 	// Created is true when the sign-in created the account; Linked when
 	// the flow linked the identity to a signed-in user.
 	Created, Linked bool
+	// Pending is true when the sign-in created the account pending,
+	// because the provider did not vouch for the address: no session was
+	// started, and the caller mails the confirmation link to User.Email.
+	Pending bool
 	// Invitation is StartOptions.Invitation of an invitation flow; User is
 	// nil then, and Identity (not yet stored, UserID 0) and Name describe
 	// who signed in at the provider.
@@ -345,7 +380,7 @@ func (o *OIDC) finish(w http.ResponseWriter, r *http.Request, idp string) (*Resu
 		var extra idClaims
 		if err := info.Claims(&extra); err == nil {
 			if c.Email == "" {
-				c.Email, c.EmailVerified = extra.Email, extra.EmailVerified
+				c.Email, c.EmailVerified, c.DomainOwnerVerified = extra.Email, extra.EmailVerified, extra.DomainOwnerVerified
 			}
 			if c.Name == "" {
 				c.Name = extra.Name
@@ -357,18 +392,23 @@ func (o *OIDC) finish(w http.ResponseWriter, r *http.Request, idp string) (*Resu
 
 // idClaims are the claims the portal reads beyond go-oidc's IDToken.
 type idClaims struct {
-	Subject       string    `json:"sub"`
-	Email         string    `json:"email"`
-	EmailVerified *boolish  `json:"email_verified"`
-	Name          string    `json:"name"`
-	PreferredName string    `json:"preferred_username"`
-	AZP           string    `json:"azp"`
-	TID           string    `json:"tid"`
-	OID           string    `json:"oid"`
-	IssuedAt      *float64  `json:"iat"`
-	Expiry        *float64  `json:"exp"`
-	Audience      audiences `json:"aud"`
-	Issuer        string    `json:"iss"`
+	Subject       string   `json:"sub"`
+	Email         string   `json:"email"`
+	EmailVerified *boolish `json:"email_verified"`
+	// DomainOwnerVerified is Entra's optional claim xms_edov: the email's
+	// domain is verified by the tenant that owns it. Entra never sends
+	// email_verified, and its email claim may be edited by the user or a
+	// tenant's administrator.
+	DomainOwnerVerified *boolish  `json:"xms_edov"`
+	Name                string    `json:"name"`
+	PreferredName       string    `json:"preferred_username"`
+	AZP                 string    `json:"azp"`
+	TID                 string    `json:"tid"`
+	OID                 string    `json:"oid"`
+	IssuedAt            *float64  `json:"iat"`
+	Expiry              *float64  `json:"exp"`
+	Audience            audiences `json:"aud"`
+	Issuer              string    `json:"iss"`
 }
 
 // boolish reads email_verified, which some providers send as a string.
@@ -381,7 +421,7 @@ func (b *boolish) UnmarshalJSON(data []byte) error {
 	case "false":
 		*b = false
 	default:
-		return fmt.Errorf("email_verified %s is not a boolean", data)
+		return fmt.Errorf("%s is not a boolean", data)
 	}
 	return nil
 }
@@ -495,13 +535,18 @@ func (o *OIDC) account(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 		// Entra's sub is per application; (tid, oid) is the person.
 		issuer, subject = portal.EntraIssuerKey(c.TID), c.OID
 	}
+	// Checked before anything is stored, so that no mode (sign-up, link,
+	// invitation) gets half way and fails on the store's own rule.
+	if len(issuer) > maxIdentityKey || len(subject) > maxIdentityKey {
+		return nil, refuse(errIdentityTooLong, "identity_key_too_long", fmt.Errorf("issuer %d bytes, subject %d bytes", len(issuer), len(subject)))
+	}
 	email := portal.NormalizeEmail(c.Email)
 	if portal.ValidateEmail(email) != nil {
 		email = ""
 	}
 	now := o.now()
 	if f.Invite != "" {
-		return &Result{Next: f.Next, Invitation: f.Invite, Name: strings.TrimSpace(c.Name),
+		return &Result{Next: f.Next, Invitation: f.Invite, Name: cleanName(c.Name),
 			Identity: &portal.Identity{Provider: p.name, Issuer: issuer, Subject: subject, Email: email}}, nil
 	}
 	id, err := o.store.FindIdentity(ctx, issuer, subject)
@@ -552,6 +597,11 @@ func (o *OIDC) account(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 	switch u.State {
 	case portal.UserActive:
 	case portal.UserPending:
+		if created {
+			// The caller mails the confirmation link; the identity signs
+			// in once the address is confirmed.
+			return &Result{User: u, Next: f.Next, Created: true, Pending: true}, nil
+		}
 		return nil, refuse(errAccountPending, "account_pending", fmt.Errorf("user %d", u.ID))
 	default:
 		return nil, refuse(errAccountBlocked, "account_blocked", fmt.Errorf("user %d", u.ID))
@@ -563,11 +613,45 @@ func (o *OIDC) account(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 	return &Result{User: u, Next: f.Next, Created: created}, nil
 }
 
-// CompleteInvitation finishes an invitation flow once the caller has
-// accepted the invitation of res (Result.Invitation) for the active user
-// userID: it links res.Identity to that user, unless it is theirs already,
-// and starts a new session for them. Errors: ECONFLICT when the identity
-// belongs to another account, EFORBIDDEN when the user is not active.
+// LinkInvitation links the identity of an invitation flow (Result.
+// Invitation) to the invited user userID, before the caller uses the
+// invitation up, so that a refusal leaves the invitation usable. It
+// returns the identity linked by this call (nil when it was the user's
+// already), which the caller removes with UnlinkInvitation if accepting
+// the invitation fails after it. Errors: ECONFLICT (a refusal) when the
+// identity belongs to another account.
+func (o *OIDC) LinkInvitation(ctx context.Context, res *Result, userID int64) (*portal.Identity, error) {
+	if res == nil || res.Identity == nil || res.Invitation == "" {
+		return nil, errors.New("auth: LinkInvitation needs the result of an invitation flow")
+	}
+	i := *res.Identity
+	i.UserID = userID
+	if err := o.store.CreateIdentity(ctx, &i); err != nil {
+		if portal.ErrorCode(err) != portal.ECONFLICT {
+			return nil, fmt.Errorf("link identity: %w", err)
+		}
+		have, ferr := o.store.FindIdentity(ctx, i.Issuer, i.Subject)
+		if ferr != nil || have.UserID != userID {
+			return nil, o.log(ctx, i.Provider, refuse(errLinkedElsewhere, "identity_linked_elsewhere", err))
+		}
+		return nil, nil
+	}
+	return &i, nil
+}
+
+// UnlinkInvitation removes an identity LinkInvitation linked, when the
+// invitation could not be accepted after all. Nil i does nothing.
+func (o *OIDC) UnlinkInvitation(ctx context.Context, i *portal.Identity) error {
+	if i == nil {
+		return nil
+	}
+	return o.store.DeleteIdentity(ctx, i.UserID, i.ID)
+}
+
+// CompleteInvitation signs in the invited user userID once the caller has
+// linked the identity (LinkInvitation) and accepted the invitation: it
+// starts a new session for them. Errors: EFORBIDDEN when the user is not
+// active.
 func (o *OIDC) CompleteInvitation(ctx context.Context, w http.ResponseWriter, r *http.Request, res *Result, userID int64) error {
 	if res == nil || res.Identity == nil || res.Invitation == "" {
 		return errors.New("auth: CompleteInvitation needs the result of an invitation flow")
@@ -579,37 +663,33 @@ func (o *OIDC) CompleteInvitation(ctx context.Context, w http.ResponseWriter, r 
 	if u.State != portal.UserActive {
 		return o.log(ctx, res.Identity.Provider, refuse(errAccountPending, "account_pending", fmt.Errorf("user %d", u.ID)))
 	}
-	i := *res.Identity
-	i.UserID = userID
-	if err := o.store.CreateIdentity(ctx, &i); err != nil {
-		if portal.ErrorCode(err) != portal.ECONFLICT {
-			return fmt.Errorf("link identity: %w", err)
-		}
-		have, ferr := o.store.FindIdentity(ctx, i.Issuer, i.Subject)
-		if ferr != nil || have.UserID != userID {
-			return o.log(ctx, i.Provider, refuse(errLinkedElsewhere, "identity_linked_elsewhere", err))
-		}
-	}
 	if err := o.auth.startSession(ctx, w, r, userID); err != nil {
 		return err
 	}
-	o.logger.InfoContext(ctx, "signed in", "user_id", userID, "idp", i.Provider, "invitation", true)
+	o.logger.InfoContext(ctx, "signed in", "user_id", userID, "idp", res.Identity.Provider, "invitation", true)
 	return nil
 }
 
-// signUp creates the account of an identity seen for the first time, when
-// both the provider and the portal allow sign-up. An existing account with
-// the same email is never taken over: its owner must sign in and link.
+// signUp creates the account of an identity seen for the first time,
+// when the provider allows sign-up (its own switch: the portal's
+// BasicAuth.SignUp is about passwords) and the address is in the
+// portal's allowed domains. An existing account with the same email is
+// never taken over: its owner must sign in and link. An address the
+// provider does not vouch for makes the account pending, until its owner
+// confirms it by mail.
 func (o *OIDC) signUp(ctx context.Context, p *oidcProvider, c *idClaims, email, issuer, subject string) (*portal.User, error) {
+	if !p.signUp {
+		return nil, refuse(errNoAccount, "signup_disabled", nil)
+	}
+	if email == "" {
+		return nil, refuse(errNoEmail, "no_email", nil)
+	}
 	settings, err := o.store.FindSettings(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("find settings: %w", err)
 	}
-	if !p.signUp || !settings.BasicAuth.SignUp {
-		return nil, refuse(errNoAccount, "signup_disabled", nil)
-	}
-	if email == "" || (c.EmailVerified != nil && !bool(*c.EmailVerified)) {
-		return nil, refuse(errNoEmail, "no_verified_email", nil)
+	if allowed := settings.BasicAuth.AllowedEmailDomains; !portal.EmailDomainAllowed(email, allowed) {
+		return nil, refuse(portal.Errorf(portal.EFORBIDDEN, "Sign-up is open to addresses at %s only.", strings.Join(allowed, ", ")), "email_domain_not_allowed", fmt.Errorf("email %q", email))
 	}
 	switch _, err := o.store.FindUserByEmail(ctx, email); portal.ErrorCode(err) {
 	case "":
@@ -618,17 +698,19 @@ func (o *OIDC) signUp(ctx context.Context, p *oidcProvider, c *idClaims, email, 
 	default:
 		return nil, fmt.Errorf("find user: %w", err)
 	}
-	name := strings.TrimSpace(c.Name)
+	name := cleanName(c.Name)
 	if name == "" {
-		name = strings.TrimSpace(c.PreferredName)
+		name = cleanName(c.PreferredName)
 	}
 	if name == "" {
 		name, _, _ = strings.Cut(email, "@")
+		name = cleanName(name)
 	}
-	if len(name) > 200 {
-		name = name[:200]
+	state := portal.UserActive
+	if !emailVerified(p, c) {
+		state = portal.UserPending
 	}
-	u := &portal.User{Email: email, Name: name, Role: portal.RoleDeveloper, State: portal.UserActive}
+	u := &portal.User{Email: email, Name: name, Role: portal.RoleDeveloper, State: state}
 	if err := o.store.CreateUser(ctx, u); err != nil {
 		if portal.ErrorCode(err) == portal.ECONFLICT {
 			return nil, refuse(errEmailTaken, "email_taken_not_linked", err)
@@ -636,10 +718,52 @@ func (o *OIDC) signUp(ctx context.Context, p *oidcProvider, c *idClaims, email, 
 		return nil, fmt.Errorf("create user: %w", err)
 	}
 	if err := o.store.CreateIdentity(ctx, &portal.Identity{UserID: u.ID, Provider: p.name, Issuer: issuer, Subject: subject, Email: email}); err != nil {
+		// A user without the identity would hold the address with no way
+		// in, and refuse every later sign-in as email_taken_not_linked.
+		if derr := o.store.DeleteUser(ctx, u.ID); derr != nil {
+			err = errors.Join(err, fmt.Errorf("remove the account again: %w", derr))
+		}
 		return nil, fmt.Errorf("link identity of new user: %w", err)
 	}
-	o.logger.InfoContext(ctx, "account created", "user_id", u.ID, "idp", p.name)
+	o.logger.InfoContext(ctx, "account created", "user_id", u.ID, "idp", p.name, "state", string(u.State))
 	return u, nil
+}
+
+// emailVerified reports whether the provider vouches for c's address:
+// email_verified true, or for Entra and External ID (which do not send
+// email_verified) xms_edov true. An explicit email_verified false wins.
+func emailVerified(p *oidcProvider, c *idClaims) bool {
+	if c.EmailVerified != nil {
+		return bool(*c.EmailVerified)
+	}
+	switch p.typ {
+	case portal.IdentityProviderEntra, portal.IdentityProviderExternalID:
+		return c.DomainOwnerVerified != nil && bool(*c.DomainOwnerVerified)
+	}
+	return false
+}
+
+// cleanName makes a name from the provider fit for an account: valid
+// UTF-8, control characters (line breaks, tabs) and runs of spaces turned
+// into single spaces, and at most maxProviderName bytes, cut between two
+// characters.
+func cleanName(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxProviderName {
+		i := maxProviderName
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s = strings.TrimSpace(s[:i])
+	}
+	return s
 }
 
 // liveFlows returns the session's pending flows that have not expired.

@@ -28,6 +28,11 @@ const (
 	// refetch the keys (the provider may have rotated them), but a stream
 	// of forged kids must not turn the portal into a load generator.
 	DefaultKeyRefetchInterval = time.Minute
+	// keyFetchRetry is the least time between a failed fetch of a key set
+	// and the next: short, so that a provider's passing failure does not
+	// refuse every sign-in for a whole interval, but enough that a failing
+	// provider is not asked on every callback.
+	keyFetchRetry = 5 * time.Second
 )
 
 // NewProviderClient returns the HTTP client for calls to identity
@@ -121,7 +126,7 @@ type keySet struct {
 
 	mu      sync.Mutex // held during a fetch, so that fetches never overlap
 	keys    []jose.JSONWebKey
-	fetched time.Time // last fetch attempt, successful or not
+	next    time.Time // no fetch before: interval after a fetch, keyFetchRetry after a failure
 	fetches int
 }
 
@@ -150,18 +155,19 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	if payload, ok := verifyWith(jws, kid, k.keys); ok {
 		return payload, nil
 	}
-	if !k.fetched.IsZero() && k.now().Sub(k.fetched) < k.interval {
+	if k.now().Before(k.next) {
 		if kid != "" && !hasKid(k.keys, kid) {
 			return nil, errKeyRefetchLimited
 		}
 		return nil, errors.New("the signature does not verify with the provider's keys")
 	}
-	k.fetched = k.now()
 	k.fetches++
 	keys, err := k.fetch(ctx)
 	if err != nil {
+		k.next = k.now().Add(keyFetchRetry)
 		return nil, err
 	}
+	k.next = k.now().Add(k.interval)
 	k.keys = keys
 	if payload, ok := verifyWith(jws, kid, keys); ok {
 		return payload, nil

@@ -76,32 +76,94 @@ func DiscoveryURL(p *portal.IdentityProvider) (string, error) {
 	return "", fmt.Errorf("identity provider %s: unknown type %q", p.Name, p.Type)
 }
 
-// provider returns the ready provider named name, discovering it when its
-// configuration changed or its discovery is older than discoveryTTL.
+// discoveryFailure is a failed discovery, answered from memory for
+// discoveryFailureTTL while the configuration stays the same.
+type discoveryFailure struct {
+	updated time.Time // the configuration's UpdatedAt
+	at      time.Time
+	err     error
+}
+
+// provider returns the ready provider named name (providerConfig, then
+// ready).
 func (o *OIDC) provider(ctx context.Context, name string) (*oidcProvider, error) {
+	cfg, err := o.providerConfig(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return o.ready(ctx, cfg)
+}
+
+// providerConfig returns the stored configuration of the provider named
+// name: a refusal with ENOTFOUND when there is none.
+func (o *OIDC) providerConfig(ctx context.Context, name string) (*portal.IdentityProvider, error) {
 	cfg, err := o.store.FindIdentityProviderByName(ctx, name)
 	if portal.ErrorCode(err) == portal.ENOTFOUND {
 		return nil, refuse(errProviderUnknown, "unknown_provider", nil)
 	} else if err != nil {
 		return nil, fmt.Errorf("find identity provider: %w", err)
 	}
+	return cfg, nil
+}
+
+// cached returns what is remembered of cfg's provider: a discovery
+// younger than discoveryTTL, or a failure younger than
+// discoveryFailureTTL (ok true), or nothing usable (ok false).
+func (o *OIDC) cached(cfg *portal.IdentityProvider) (p *oidcProvider, err error, ok bool) {
 	o.mu.Lock()
-	p := o.providers[name]
+	defer o.mu.Unlock()
+	now := o.now()
+	if p := o.providers[cfg.Name]; p != nil && p.updated.Equal(cfg.UpdatedAt) && now.Sub(p.fetched) < discoveryTTL {
+		return p, nil, true
+	}
+	if f, found := o.failures[cfg.Name]; found && f.updated.Equal(cfg.UpdatedAt) && now.Sub(f.at) < discoveryFailureTTL {
+		return nil, refuse(errProviderDown, "discovery_failed_recently", f.err), true
+	}
+	return nil, nil, false
+}
+
+// ready returns cfg's provider, discovering it when its configuration
+// changed or its discovery is older than discoveryTTL. Concurrent calls
+// for one provider share one discovery, and a failure is remembered for
+// discoveryFailureTTL.
+func (o *OIDC) ready(ctx context.Context, cfg *portal.IdentityProvider) (*oidcProvider, error) {
+	if p, err, ok := o.cached(cfg); ok {
+		return p, err
+	}
+	o.mu.Lock()
+	turn := o.discovering[cfg.Name]
+	if turn == nil {
+		turn = make(chan struct{}, 1)
+		o.discovering[cfg.Name] = turn
+	}
 	o.mu.Unlock()
-	if p != nil && p.updated.Equal(cfg.UpdatedAt) && o.now().Sub(p.fetched) < discoveryTTL {
-		return p, nil
+	select {
+	case turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, refuse(errProviderDown, "discovery_wait_cancelled", ctx.Err())
 	}
+	defer func() { <-turn }()
+	// Whoever held the turn may have discovered it meanwhile.
+	if p, err, ok := o.cached(cfg); ok {
+		return p, err
+	}
+	o.mu.Lock()
 	var keys *keySet
-	if p != nil && p.updated.Equal(cfg.UpdatedAt) {
-		keys = p.keys // same configuration: keep the keys and their fetch limit
+	if old := o.providers[cfg.Name]; old != nil && old.updated.Equal(cfg.UpdatedAt) {
+		keys = old.keys // same configuration: keep the keys and their fetch limit
 	}
-	p, err = o.discover(ctx, cfg, keys)
+	o.mu.Unlock()
+	// Not cancelled with the visitor who happened to ask first: the
+	// outcome is shared and remembered (the client's timeout bounds it).
+	p, err := o.discover(context.WithoutCancel(ctx), cfg, keys)
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	if err != nil {
+		o.failures[cfg.Name] = discoveryFailure{updated: cfg.UpdatedAt, at: o.now(), err: err}
 		return nil, refuse(errProviderDown, "discovery_failed", err)
 	}
-	o.mu.Lock()
-	o.providers[name] = p
-	o.mu.Unlock()
+	delete(o.failures, cfg.Name)
+	o.providers[cfg.Name] = p
 	return p, nil
 }
 

@@ -11,8 +11,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,6 +99,17 @@ func newFlowEnv(t *testing.T, client *http.Client) *flowEnv {
 		}
 		http.Redirect(w, r, to, http.StatusSeeOther)
 	})
+	// A link flow for the user of the path, whoever the session is
+	// signed in as: the callback must find that user signed in.
+	mux.HandleFunc("GET /link/{uid}", func(w http.ResponseWriter, r *http.Request) {
+		uid, _ := strconv.ParseInt(r.PathValue("uid"), 10, 64)
+		to, err := e.oidc.Start(w, r, "corp", auth.StartOptions{Next: "/done", LinkUserID: uid})
+		if err != nil {
+			http.Error(w, portal.ErrorMessage(err), http.StatusBadGateway)
+			return
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+	})
 	mux.HandleFunc("GET /signin/{idp}/callback", func(w http.ResponseWriter, r *http.Request) {
 		res, err := e.oidc.Finish(w, r, r.PathValue("idp"))
 		if err != nil {
@@ -109,6 +122,10 @@ func newFlowEnv(t *testing.T, client *http.Client) *flowEnv {
 			u := &portal.User{Email: "invitee@example.org", Name: "Invitee", Role: portal.RoleDeveloper, State: portal.UserActive}
 			if err := e.store.CreateUser(r.Context(), u); err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			if _, err := e.oidc.LinkInvitation(r.Context(), res, u.ID); err != nil {
+				http.Error(w, auth.RefusalReason(err), http.StatusForbidden)
 				return
 			}
 			if err := e.oidc.CompleteInvitation(r.Context(), w, r, res, u.ID); err != nil {
@@ -289,5 +306,120 @@ func TestOIDCInvitation(t *testing.T) {
 	}
 	if status, body := e.signIn(t); status != 200 || body != "signed in as invitee@example.org" {
 		t.Fatalf("sign-in after the invitation = %d %s", status, body)
+	}
+}
+
+// TestOIDCDiscoveryFailureRemembered: while a provider is down, sign-ins
+// started at once and one after the other make one discovery request
+// between them; another only once the failure is older than 30 s.
+func TestOIDCDiscoveryFailureRemembered(t *testing.T) {
+	var requests atomic.Int64
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	e := newFlowEnv(t, nil)
+	if _, err := e.store.UpdateIdentityProvider(context.Background(), "corp", &portal.IdentityProvider{Name: "corp", Type: portal.IdentityProviderOIDC,
+		ClientID: "portal", Issuer: down.URL, SignUp: true}); err != nil {
+		t.Fatal(err)
+	}
+	start := func() int {
+		res, err := http.Get(e.app.URL + "/signin/corp")
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if status := start(); status != http.StatusBadGateway {
+				t.Errorf("start while down = %d", status)
+			}
+		})
+	}
+	wg.Wait()
+	for range 3 {
+		start()
+	}
+	if n := requests.Load(); n != 1 {
+		t.Fatalf("11 starts made %d discovery requests, want 1", n)
+	}
+	e.advance(29 * time.Second)
+	start()
+	if n := requests.Load(); n != 1 {
+		t.Fatalf("a start 29 s after the failure made %d requests in all, want 1", n)
+	}
+	e.advance(2 * time.Second)
+	start()
+	if n := requests.Load(); n != 2 {
+		t.Fatalf("a start 31 s after the failure made %d requests in all, want 2", n)
+	}
+}
+
+// TestOIDCKeyFetchFailureRetried: a failed key set fetch is retried after
+// a few seconds, not after the whole refetch interval.
+func TestOIDCKeyFetchFailureRetried(t *testing.T) {
+	e := newFlowEnv(t, nil)
+	e.idp.SetOversizedJWKS(true)
+	if status, body := e.signIn(t); status != http.StatusForbidden || body != "id_token_signature" {
+		t.Fatalf("sign-in with a failing key set = %d %s", status, body)
+	}
+	e.idp.SetOversizedJWKS(false)
+	// Right after the failure: not asked again.
+	if status, _ := e.signIn(t); status != http.StatusForbidden {
+		t.Fatalf("sign-in right after the failure = %d", status)
+	}
+	if n := e.idp.JWKSFetches(); n != 1 {
+		t.Fatalf("JWKS fetched %d times right after a failure, want 1", n)
+	}
+	e.advance(6 * time.Second)
+	if status, body := e.signIn(t); status != http.StatusOK {
+		t.Fatalf("sign-in 6 s after the failure = %d %s", status, body)
+	}
+	if n := e.idp.JWKSFetches(); n != 2 {
+		t.Fatalf("JWKS fetched %d times, want 2", n)
+	}
+}
+
+// TestOIDCFlowTTLBound: a flow's state, nonce and verifier live at most
+// ten minutes, as the spec asks.
+func TestOIDCFlowTTLBound(t *testing.T) {
+	if auth.FlowTTL > 10*time.Minute || auth.FlowTTL <= 0 {
+		t.Fatalf("FlowTTL = %v, want at most 10m", auth.FlowTTL)
+	}
+}
+
+// TestOIDCLinkNeedsSameUser: a link flow whose callback comes in a session
+// not signed in as the flow's user links nothing.
+func TestOIDCLinkNeedsSameUser(t *testing.T) {
+	e := newFlowEnv(t, nil)
+	ctx := context.Background()
+	u := &portal.User{Email: "dee@example.org", Name: "Dee", Role: portal.RoleDeveloper, State: portal.UserActive}
+	if err := e.store.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := e.signInAt(t, "/link/"+strconv.FormatInt(u.ID, 10)); status != http.StatusForbidden || body != "link_session_changed" {
+		t.Fatalf("link in another session = %d %s", status, body)
+	}
+	if ids, err := e.store.FindUserIdentities(ctx, u.ID); err != nil || len(ids) != 0 {
+		t.Fatalf("identities %+v, %v", ids, err)
+	}
+}
+
+// TestOIDCCheckIgnoresSymmetricKeys: a symmetric (oct) key in a provider's
+// JWKS is not counted as a signing key.
+func TestOIDCCheckIgnoresSymmetricKeys(t *testing.T) {
+	e := newFlowEnv(t, nil)
+	p := &portal.IdentityProvider{Name: "corp", Type: portal.IdentityProviderOIDC, ClientID: "portal", Issuer: e.idp.Issuer()}
+	if c := e.oidc.CheckProvider(context.Background(), p); !c.OK() || c.SigningKeys != 3 {
+		t.Fatalf("check = %+v", c)
+	}
+	e.idp.SetMisbehaviour(devidp.HMACPublishedKey)
+	if c := e.oidc.CheckProvider(context.Background(), p); !c.OK() || c.SigningKeys != 3 {
+		t.Fatalf("check with an oct key = %+v", c)
 	}
 }

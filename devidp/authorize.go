@@ -1,9 +1,11 @@
 package devidp
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -29,6 +31,14 @@ type User struct {
 	// (Config.EntraIssuerBase); the issuer then names TenantID.
 	TenantID string
 	ObjectID string
+	// EmailUnverified leaves email_verified out of the user's ID tokens
+	// and userinfo: the provider does not vouch for the address. Outside
+	// Entra mode they carry email_verified true otherwise; in Entra mode
+	// never, as Entra sends no email_verified.
+	EmailUnverified bool
+	// DomainVerified adds Entra's optional claim xms_edov true: the
+	// address's domain is verified by the tenant that owns it.
+	DomainVerified bool
 }
 
 // AddUser adds (or replaces, by Subject) a test user. The login page lists
@@ -76,7 +86,20 @@ const (
 	MissingNonce                         // no nonce although one was asked for
 	UserInfoSubjectMismatch              // userinfo's sub differs from the ID token's
 	TenantMismatch                       // Entra mode: the issuer names another tenant than tid
+	FutureIssuedAt                       // iat an hour from now
+	MissingTenantID                      // Entra mode: no tid
+	MissingObjectID                      // Entra mode: no oid
+	// HMACClientSecret signs HS256 with exactly the client's secret (no
+	// kid) and makes discovery advertise HS256 and none beside the real
+	// algorithms, as a provider that allows symmetric ID tokens would.
+	HMACClientSecret
+	// HMACPublishedKey publishes a symmetric (oct) key in the JWKS and
+	// signs HS256 with it, under its kid.
+	HMACPublishedKey
 )
+
+// octKeyID is the kid of the symmetric key HMACPublishedKey publishes.
+const octKeyID = "devidp-oct"
 
 // SetMisbehaviour makes later ID tokens misbehave as m; Behave restores
 // correct tokens.
@@ -334,6 +357,9 @@ func (p *Provider) idToken(g grant, id string, c client, m Misbehaviour) (string
 	if g.nonce != "" {
 		claims["nonce"] = g.nonce
 	}
+	for k, v := range emailClaims(g.user, p.entraBase != "") {
+		claims[k] = v
+	}
 	if p.entraBase != "" {
 		claims["tid"], claims["oid"] = g.user.TenantID, g.user.ObjectID
 	}
@@ -367,8 +393,54 @@ func (p *Provider) idToken(g grant, id string, c client, m Misbehaviour) (string
 		delete(claims, "nonce")
 	case TenantMismatch:
 		claims["tid"] = "00000000-0000-0000-0000-00000000dead"
+	case FutureIssuedAt:
+		claims["iat"] = now.Add(time.Hour).Unix()
+	case MissingTenantID:
+		delete(claims, "tid")
+	case MissingObjectID:
+		delete(claims, "oid")
+	case HMACClientSecret:
+		// By hand: go-jose refuses HMAC keys shorter than the hash, and
+		// client secrets often are.
+		return hs256(claims, []byte(c.secret), "")
+	case HMACPublishedKey:
+		return hs256(claims, p.octKey, octKeyID)
 	}
 	return p.mint(claims, o)
+}
+
+// emailClaims are the claims about u's address: email_verified (outside
+// Entra mode, unless EmailUnverified) and xms_edov (DomainVerified).
+func emailClaims(u User, entra bool) map[string]any {
+	c := map[string]any{}
+	if !entra && !u.EmailUnverified {
+		c["email_verified"] = true
+	}
+	if u.DomainVerified {
+		c["xms_edov"] = true
+	}
+	return c
+}
+
+// hs256 signs claims as a JWT with HMAC SHA-256 and key.
+func hs256(claims map[string]any, key []byte, kid string) (string, error) {
+	h := map[string]any{"alg": "HS256", "typ": "JWT"}
+	if kid != "" {
+		h["kid"] = kid
+	}
+	hb, err := json.Marshal(h)
+	if err != nil {
+		return "", err
+	}
+	pb, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	enc := base64.RawURLEncoding
+	signing := enc.EncodeToString(hb) + "." + enc.EncodeToString(pb)
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(signing))
+	return signing + "." + enc.EncodeToString(mac.Sum(nil)), nil
 }
 
 // handleUserInfo answers with the claims of the user an access token from
@@ -385,6 +457,9 @@ func (p *Provider) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims := map[string]any{"sub": g.user.Subject, "email": g.user.Email, "name": g.user.Name}
+	for k, v := range emailClaims(g.user, p.entraBase != "") {
+		claims[k] = v
+	}
 	if p.entraBase != "" {
 		claims["tid"], claims["oid"] = g.user.TenantID, g.user.ObjectID
 	}
@@ -394,10 +469,15 @@ func (p *Provider) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, claims)
 }
 
+// ConsumersTenantID is the tenant of personal Microsoft accounts: Entra's
+// discovery for the consumers tenant names its issuer, not the {tenantid}
+// template, since every token it issues carries this tid.
+const ConsumersTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
 // handleTenantDiscovery serves Entra-style discovery at
 // /{tenant}/v2.0/.well-known/openid-configuration in Entra mode: for
 // organizations and common the issuer is the template with {tenantid},
-// otherwise the tenant's own.
+// for consumers that of ConsumersTenantID, otherwise the tenant's own.
 func (p *Provider) handleTenantDiscovery(w http.ResponseWriter, r *http.Request) {
 	if p.entraBase == "" {
 		http.NotFound(w, r)
@@ -406,8 +486,10 @@ func (p *Provider) handleTenantDiscovery(w http.ResponseWriter, r *http.Request)
 	tenant := r.PathValue("tenant")
 	iss := p.entraBase + "/" + tenant + "/v2.0"
 	switch strings.ToLower(tenant) {
-	case "organizations", "common", "consumers":
+	case "organizations", "common":
 		iss = p.entraBase + "/{tenantid}/v2.0"
+	case "consumers":
+		iss = p.entraBase + "/" + ConsumersTenantID + "/v2.0"
 	}
 	p.serveDiscovery(w, iss)
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // DefaultTokenTTL is the lifetime of the access tokens /token issues.
@@ -66,6 +68,7 @@ type Provider struct {
 	codes           map[string]grant
 	access          map[string]accessGrant
 	misbehaviour    Misbehaviour
+	octKey          []byte // the symmetric key HMACPublishedKey publishes
 
 	jwksFetches      atomic.Int64
 	discoveryFetches atomic.Int64
@@ -92,7 +95,10 @@ func New(c Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	octKey := make([]byte, 32)
+	randRead(octKey)
 	p := &Provider{
+		octKey:      octKey,
 		issuer:      strings.TrimSuffix(c.Issuer, "/"),
 		now:         c.Now,
 		ttl:         c.TokenTTL,
@@ -187,9 +193,13 @@ func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 // (unless SetDiscoveryIssuer overrides it).
 func (p *Provider) serveDiscovery(w http.ResponseWriter, iss string) {
 	p.discoveryFetches.Add(1)
+	algs := []string{"RS256", "PS256", "ES256", "EdDSA"}
 	p.mu.Lock()
 	if p.discoveryIssuer != "" {
 		iss = p.discoveryIssuer
+	}
+	if p.misbehaviour == HMACClientSecret || p.misbehaviour == HMACPublishedKey {
+		algs = append([]string{"HS256", "none"}, algs...)
 	}
 	p.mu.Unlock()
 	writeJSON(w, http.StatusOK, discovery{
@@ -199,13 +209,13 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, iss string) {
 		JWKSURI:                           p.issuer + JWKSPath,
 		ResponseTypesSupported:            []string{"code"},
 		SubjectTypesSupported:             []string{"public"},
-		IDTokenSigningAlgValuesSupported:  []string{"RS256", "PS256", "ES256", "EdDSA"},
+		IDTokenSigningAlgValuesSupported:  algs,
 		GrantTypesSupported:               []string{"authorization_code", "client_credentials"},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
 		ScopesSupported:                   []string{"openid", "profile", "email"},
 		UserInfoEndpoint:                  p.issuer + UserInfoPath,
 		CodeChallengeMethodsSupported:     []string{"S256"},
-		ClaimsSupported:                   []string{"iss", "aud", "sub", "iat", "exp", "nonce", "email", "name", "tid", "oid"},
+		ClaimsSupported:                   []string{"iss", "aud", "sub", "iat", "exp", "nonce", "email", "email_verified", "name", "tid", "oid", "xms_edov"},
 	})
 }
 
@@ -214,6 +224,9 @@ func (p *Provider) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	set := p.keys.publicJWKS()
 	oversized := p.oversized
+	if p.misbehaviour == HMACPublishedKey {
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: p.octKey, KeyID: octKeyID, Algorithm: "HS256", Use: "sig"})
+	}
 	p.mu.Unlock()
 	if !oversized {
 		writeJSON(w, http.StatusOK, set)

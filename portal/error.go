@@ -14,6 +14,7 @@ const (
 	ENOTFOUND     = "not_found"    // no such object (or the caller may not know it exists)
 	EUNAUTHORIZED = "unauthorized" // the caller is not signed in, or the credentials are wrong
 	EFORBIDDEN    = "forbidden"    // signed in, but not allowed
+	EUNAVAILABLE  = "unavailable"  // a service the portal depends on (an identity provider) cannot be reached now; the message says so
 )
 
 // Error is a failure that is safe to show: Message is written for the user.

@@ -30,6 +30,8 @@ func statusFor(code string) int {
 		return http.StatusNotFound
 	case portal.ECONFLICT:
 		return http.StatusConflict
+	case portal.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -97,7 +99,9 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	setRetryAfter(w, err)
 	message := internalErrorMessage
-	if status < 500 {
+	if status < 500 || code == portal.EUNAVAILABLE {
+		// An unavailable dependency's message says what is down and
+		// what to do; it carries no internal detail.
 		message = portal.ErrorMessage(err)
 	}
 	s.errorPage(w, r, status, message)
@@ -149,6 +153,8 @@ func errorHeading(status int, r *http.Request) (string, []components.Link) {
 		return "That clashes with something that exists", []components.Link{home}
 	case http.StatusTooManyRequests:
 		return "Too many attempts", []components.Link{home}
+	case http.StatusServiceUnavailable:
+		return "Temporarily unavailable", []components.Link{{Label: "Sign in", URL: "/signin"}, home}
 	}
 	return "Something went wrong", []components.Link{home}
 }

@@ -315,11 +315,13 @@ func (s *Server) handleAcceptInvitationWithProvider(w http.ResponseWriter, r *ht
 }
 
 // acceptInvitationCallback finishes an invitation flow whose identity the
-// provider has proven: the invitation must still work and the identity
-// must not belong to another account (both checked before the link is used
-// up, so that a refusal leaves the invitation usable); then the link is
-// used up, the account activated, the identity linked and the caller
-// signed in.
+// provider has proven. The identity is linked first, to the still pending
+// account (an identity of another account is refused and the invitation
+// stays usable); only then is the link used up and the account made
+// active. If a step after the link fails, the identity is unlinked again
+// and the account stays (or is put back) pending, so that it can be
+// invited again: never an active account without a password or an
+// identity.
 func (s *Server) acceptInvitationCallback(w http.ResponseWriter, r *http.Request, res *auth.Result) {
 	ctx := r.Context()
 	_, u, err := s.invitation(ctx, res.Invitation)
@@ -327,28 +329,43 @@ func (s *Server) acceptInvitationCallback(w http.ResponseWriter, r *http.Request
 		s.error(w, r, err)
 		return
 	}
-	switch have, err := s.store.FindIdentity(ctx, res.Identity.Issuer, res.Identity.Subject); {
-	case err == nil && have.UserID != u.ID:
+	linked, err := s.oidc.LinkInvitation(ctx, res, u.ID)
+	if portal.ErrorCode(err) == portal.ECONFLICT {
 		s.error(w, r, portal.Errorf(portal.ECONFLICT, "This identity is already linked to another account of this portal. Accept the invitation with another identity or with a password."))
 		return
-	case err != nil && portal.ErrorCode(err) != portal.ENOTFOUND:
+	} else if err != nil {
 		s.error(w, r, err)
 		return
 	}
+	undo := func(activated bool) {
+		if activated {
+			pending := portal.UserPending
+			if _, err := s.store.UpdateUser(ctx, u.ID, portal.UserUpdate{State: &pending}); err != nil {
+				s.logger.ErrorContext(ctx, "put invited account back to pending", "request_id", requestIDFrom(ctx), "error", err)
+			}
+		}
+		if err := s.oidc.UnlinkInvitation(ctx, linked); err != nil {
+			s.logger.ErrorContext(ctx, "unlink identity of unaccepted invitation", "request_id", requestIDFrom(ctx), "error", err)
+		}
+	}
 	if _, err := s.auth.RedeemToken(ctx, portal.TokenInvitation, res.Invitation); err != nil {
-		s.error(w, r, err)
+		undo(false)
+		s.error(w, r, err) // used by a concurrent request: once only
 		return
 	}
 	active := portal.UserActive
 	if u, err = s.store.UpdateUser(ctx, u.ID, portal.UserUpdate{State: &active}); err != nil {
+		undo(false)
 		s.error(w, r, err)
 		return
 	}
 	if err := s.auth.DeleteTokens(ctx, portal.TokenInvitation, u.ID); err != nil {
+		undo(true)
 		s.error(w, r, err)
 		return
 	}
 	if err := s.oidc.CompleteInvitation(ctx, w, r, res, u.ID); err != nil {
+		undo(true)
 		s.error(w, r, err)
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/porticoapi/portico/internal/smtptest"
 	"github.com/porticoapi/portico/mail"
 	"github.com/porticoapi/portico/portal"
+	"github.com/porticoapi/portico/portal/sqlite"
 )
 
 // invite sends the administration's invitation form as the fixture's
@@ -551,5 +552,65 @@ func TestInvitationWithProvider(t *testing.T) {
 	b2 := newBrowser(t)
 	if end := e.signIn(t, b2, "corp", "ivy-1", ""); end.status != http.StatusOK || !profileShows(b2, "Ivy Invitee") {
 		t.Fatalf("signing in with the linked identity = %d %s", end.status, end.url)
+	}
+}
+
+// linkRaceStore links the identity it is asked to link to another account
+// first, as a concurrent request might between the invitation's checks
+// and its link.
+type linkRaceStore struct {
+	auth.IdentityStore
+	owner int64
+}
+
+func (s linkRaceStore) CreateIdentity(ctx context.Context, i *portal.Identity) error {
+	if i.UserID != s.owner {
+		other := *i
+		other.UserID = s.owner
+		if err := s.IdentityStore.CreateIdentity(ctx, &other); err != nil && portal.ErrorCode(err) != portal.ECONFLICT {
+			return err
+		}
+	}
+	return s.IdentityStore.CreateIdentity(ctx, i)
+}
+
+// TestInvitationWithProviderLinkedMeanwhile: when the identity turns out
+// to be linked to another account at the moment of linking, the refusal
+// leaves the invitation usable and the invitee pending without identity.
+func TestInvitationWithProviderLinkedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	var devID int64
+	e := newOIDCEnv(t, oidcOptions{identityStore: func(st *sqlite.Store) auth.IdentityStore {
+		dev, err := st.FindUserByEmail(ctx, developerEmail)
+		if err != nil {
+			t.Fatal(err)
+		}
+		devID = dev.ID
+		return linkRaceStore{IdentityStore: st, owner: dev.ID}
+	}})
+	e.addProvider(t, func(p *portal.IdentityProvider) { p.SignUp = false })
+	e.idp.AddUser(devidp.User{Subject: "ivy-1", Email: "ivy.elsewhere@example.net", Name: "Ivy at the IdP"})
+	inv, err := auth.Invite(ctx, e.store, "ivy@example.org", "Ivy Invitee", portal.RoleDeveloper, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	login := b.post(t, e.portal.URL+"/confirm/invitation/idp/corp", url.Values{"token": {inv.Token}}, true)
+	end := b.submitLogin(t, login, "ivy-1", true)
+	if end.status != http.StatusConflict || !strings.Contains(end.body, "already linked to another account") {
+		t.Fatalf("accepting = %d %s\n%s", end.status, end.url, end.body)
+	}
+	u, err := e.store.FindUserByEmail(ctx, "ivy@example.org")
+	if err != nil || u.State != portal.UserPending {
+		t.Fatalf("invitee %+v, %v", u, err)
+	}
+	if ids := e.identities(t, "ivy@example.org"); len(ids) != 0 {
+		t.Fatalf("invitee identities %+v", ids)
+	}
+	if have, err := e.store.FindIdentity(ctx, e.idp.Issuer(), "ivy-1"); err != nil || have.UserID != devID {
+		t.Fatalf("identity %+v, %v", have, err)
+	}
+	if p := newBrowser(t).get(t, e.portal.URL+auth.InvitationPath(inv.Token), false); p.status != http.StatusOK {
+		t.Fatalf("the invitation after the refusal = %d", p.status)
 	}
 }

@@ -53,7 +53,29 @@ func (s *Server) handleSignInCallback(w http.ResponseWriter, r *http.Request) {
 		s.acceptInvitationCallback(w, r, res)
 		return
 	}
+	if res.Pending {
+		s.confirmProviderSignUp(w, r, res.User)
+		return
+	}
 	http.Redirect(w, r, safeNext(res.Next), http.StatusSeeOther)
+}
+
+// confirmProviderSignUp answers a sign-in that created a pending account
+// (the provider did not vouch for the address) as a password sign-up
+// does: the confirmation link goes to the address, which proves it, and
+// the identity signs in once it is used.
+func (s *Server) confirmProviderSignUp(w http.ResponseWriter, r *http.Request, u *portal.User) {
+	ctx := r.Context()
+	if err := s.sendConfirmation(ctx, u); err != nil {
+		// Without the mail the account could never be confirmed: remove
+		// it (and its identity), so that signing in again retries.
+		if derr := s.store.DeleteUser(ctx, u.ID); derr != nil {
+			s.logger.ErrorContext(ctx, "remove unconfirmable account", "request_id", requestIDFrom(ctx), "error", derr)
+		}
+		s.error(w, r, err)
+		return
+	}
+	s.renderCheckEmail(w, r)
 }
 
 // handleLinkIdentity starts a flow that links an identity at the provider

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/devidp"
@@ -33,12 +34,15 @@ type oidcEnv struct {
 	portal *httptest.Server
 	logs   *syncBuffer
 	clock  *testClock
+	web    *web.Server
 }
 
 type oidcOptions struct {
 	entra bool // devidp in Entra mode
 	// accountLimits bound the requests of auth.AccountLimits.
 	accountLimits auth.AccountLimits
+	// identityStore, when set, wraps the store the OIDC sign-in uses.
+	identityStore func(*sqlite.Store) auth.IdentityStore
 }
 
 const oidcSecret = "devidp-client-secret"
@@ -81,7 +85,11 @@ func newOIDCEnv(t *testing.T, o oidcOptions) *oidcEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oc, err := auth.NewOIDC(auth.OIDCConfig{Auth: a, Store: store, PublicURL: publicURL})
+	var ids auth.IdentityStore = store
+	if o.identityStore != nil {
+		ids = o.identityStore(store)
+	}
+	oc, err := auth.NewOIDC(auth.OIDCConfig{Auth: a, Store: ids, PublicURL: publicURL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +97,7 @@ func newOIDCEnv(t *testing.T, o oidcOptions) *oidcEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.web = srv
 	portalSrv.Config.Handler = srv.Handler()
 	portalSrv.Start()
 	t.Cleanup(portalSrv.Close)
@@ -351,6 +360,7 @@ func TestOIDCRefusesBadIDTokens(t *testing.T) {
 		{"wrong nonce", devidp.WrongNonce, "id_token_nonce"},
 		{"no nonce", devidp.MissingNonce, "id_token_nonce"},
 		{"userinfo sub mismatch", devidp.UserInfoSubjectMismatch, "userinfo_sub_mismatch"},
+		{"iat in the future", devidp.FutureIssuedAt, "id_token_iat_future"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.idp.SetMisbehaviour(tc.m)
@@ -569,15 +579,19 @@ func TestOIDCLink(t *testing.T) {
 	}
 }
 
-// TestOIDCSignUpOff: without sign-up, an unknown identity gets no account.
+// TestOIDCSignUpOff: the provider's own signup switch decides whether an
+// unknown identity gets an account; the portal's password sign-up switch
+// does not.
 func TestOIDCSignUpOff(t *testing.T) {
 	for _, tc := range []struct {
 		name           string
 		providerSignUp bool
 		portalSignUp   bool
+		created        bool
 	}{
-		{"provider signup false", false, true},
-		{"portal signup off", true, false},
+		{"provider signup false", false, true, false},
+		{"provider signup false, portal off", false, false, false},
+		{"portal password signup off", true, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newOIDCEnv(t, oidcOptions{})
@@ -588,18 +602,211 @@ func TestOIDCSignUpOff(t *testing.T) {
 			if err := e.store.UpdateSettings(ctx, settings); err != nil {
 				t.Fatal(err)
 			}
-			e.idp.AddUser(devidp.User{Subject: "stranger", Email: "stranger@example.org", Name: "Stranger"})
+			e.idp.AddUser(devidp.User{Subject: "stranger", Email: "stranger@example.org", Name: "Olive Oidc"})
 			b := newBrowser(t)
-			if end := e.signIn(t, b, "corp", "stranger", ""); end.status != http.StatusForbidden || e.who(t, b) != "" {
+			end := e.signIn(t, b, "corp", "stranger", "")
+			u, err := e.store.FindUserByEmail(ctx, "stranger@example.org")
+			if tc.created {
+				if end.status != http.StatusOK || err != nil || u.State != portal.UserActive || e.who(t, b) != "Olive Oidc" {
+					t.Fatalf("sign-up = %d, user %+v, %v", end.status, u, err)
+				}
+				return
+			}
+			if end.status != http.StatusForbidden || e.who(t, b) != "" {
 				t.Fatalf("unknown user = %d", end.status)
 			}
 			if e.reasons("signup_disabled") != 1 {
 				t.Fatal("not logged as signup_disabled")
 			}
-			if _, err := e.store.FindUserByEmail(ctx, "stranger@example.org"); portal.ErrorCode(err) != portal.ENOTFOUND {
+			if portal.ErrorCode(err) != portal.ENOTFOUND {
 				t.Fatalf("account created: %v", err)
 			}
 		})
+	}
+}
+
+// TestOIDCSignUpAllowedDomains: with allowed email domains set, a provider
+// sign-up is refused for an address elsewhere, and made for one inside.
+func TestOIDCSignUpAllowedDomains(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	ctx := context.Background()
+	settings, _ := e.store.FindSettings(ctx)
+	settings.BasicAuth.AllowedEmailDomains = []string{"corp.example"}
+	if err := e.store.UpdateSettings(ctx, settings); err != nil {
+		t.Fatal(err)
+	}
+	e.idp.AddUser(devidp.User{Subject: "outsider", Email: "olive@elsewhere.example", Name: "Outsider"})
+	e.idp.AddUser(devidp.User{Subject: "insider", Email: "Olive@Corp.example", Name: "Olive Oidc"})
+
+	b := newBrowser(t)
+	end := e.signIn(t, b, "corp", "outsider", "")
+	if end.status != http.StatusForbidden || !strings.Contains(end.body, "Sign-up is open to addresses at corp.example only.") || e.who(t, b) != "" {
+		t.Fatalf("outside the allowed domains = %d\n%s", end.status, end.body)
+	}
+	if e.reasons("email_domain_not_allowed") != 1 {
+		t.Fatal("not logged as email_domain_not_allowed")
+	}
+	if _, err := e.store.FindUserByEmail(ctx, "olive@elsewhere.example"); portal.ErrorCode(err) != portal.ENOTFOUND {
+		t.Fatalf("account created: %v", err)
+	}
+	b = newBrowser(t)
+	if end := e.signIn(t, b, "corp", "insider", ""); end.status != http.StatusOK || e.who(t, b) != "Olive Oidc" {
+		t.Fatalf("inside the allowed domains = %d", end.status)
+	}
+}
+
+// TestOIDCSignUpEmailVerification: an address the provider vouches for
+// (email_verified, or Entra's xms_edov) makes an active account; one it
+// does not makes a pending account with the identity linked, whose
+// confirmation link is mailed; the identity signs in once it is used.
+func TestOIDCSignUpEmailVerification(t *testing.T) {
+	ctx := context.Background()
+	t.Run("email_verified", func(t *testing.T) {
+		e := newOIDCEnv(t, oidcOptions{})
+		e.addProvider(t, nil)
+		e.idp.AddUser(devidp.User{Subject: "olive-1", Email: "olive@example.org", Name: "Olive Oidc"})
+		b := newBrowser(t)
+		if end := e.signIn(t, b, "corp", "olive-1", ""); end.status != http.StatusOK || e.who(t, b) != "Olive Oidc" {
+			t.Fatalf("verified sign-up = %d as %q", end.status, e.who(t, b))
+		}
+		if u, err := e.store.FindUserByEmail(ctx, "olive@example.org"); err != nil || u.State != portal.UserActive {
+			t.Fatalf("user %+v, %v", u, err)
+		}
+	})
+	t.Run("no email_verified", func(t *testing.T) {
+		e := newOIDCEnv(t, oidcOptions{})
+		e.addProvider(t, nil)
+		e.idp.AddUser(devidp.User{Subject: "olive-1", Email: "olive@example.org", Name: "Olive Oidc", EmailUnverified: true})
+		b := newBrowser(t)
+		end := e.signIn(t, b, "corp", "olive-1", "")
+		if end.status != http.StatusOK || !strings.Contains(end.body, `data-testid="check-email"`) || e.who(t, b) != "" {
+			t.Fatalf("unverified sign-up = %d at %s\n%s", end.status, end.url, end.body)
+		}
+		u, err := e.store.FindUserByEmail(ctx, "olive@example.org")
+		if err != nil || u.State != portal.UserPending || u.PasswordHash != "" {
+			t.Fatalf("user %+v, %v", u, err)
+		}
+		if ids := e.identities(t, "olive@example.org"); len(ids) != 1 || ids[0].Subject != "olive-1" {
+			t.Fatalf("identities %+v", ids)
+		}
+		// Signing in again before confirming says what to do.
+		again := e.signIn(t, newBrowser(t), "corp", "olive-1", "")
+		if again.status != http.StatusForbidden || !strings.Contains(again.body, "confirm your email address") {
+			t.Fatalf("sign-in before confirming = %d\n%s", again.status, again.body)
+		}
+		mails := e.mails(t)
+		if len(mails) != 1 || mails[0].To[0] != "olive@example.org" || !strings.Contains(mails[0].Subject, "Confirm") {
+			t.Fatalf("outbox %+v", mails)
+		}
+		m := regexp.MustCompile(regexp.QuoteMeta(e.portal.URL) + `/confirm/signup\?token=([A-Za-z0-9_\-]+)`).FindStringSubmatch(mails[0].Text)
+		if m == nil {
+			t.Fatalf("no confirmation link in\n%s", mails[0].Text)
+		}
+		if p := b.post(t, e.portal.URL+"/confirm/signup", url.Values{"token": {m[1]}}, true); p.status != http.StatusOK || !strings.Contains(p.body, `data-testid="signup-confirmed"`) {
+			t.Fatalf("confirming = %d\n%s", p.status, p.body)
+		}
+		if u, _ := e.store.FindUserByEmail(ctx, "olive@example.org"); u.State != portal.UserActive {
+			t.Fatalf("confirmed user %+v", u)
+		}
+		b2 := newBrowser(t)
+		if end := e.signIn(t, b2, "corp", "olive-1", ""); end.status != http.StatusOK || e.who(t, b2) != "Olive Oidc" {
+			t.Fatalf("sign-in after confirming = %d as %q", end.status, e.who(t, b2))
+		}
+	})
+	for _, tc := range []struct {
+		name           string
+		domainVerified bool
+		want           portal.UserState
+	}{
+		{"entra xms_edov", true, portal.UserActive},
+		{"entra without xms_edov", false, portal.UserPending},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const tid = "11111111-1111-1111-1111-111111111111"
+			e := newOIDCEnv(t, oidcOptions{entra: true})
+			e.addProvider(t, func(p *portal.IdentityProvider) {
+				p.Type, p.Issuer, p.Tenant, p.Authority = portal.IdentityProviderEntra, "", "organizations", e.idp.Issuer()
+			})
+			e.idp.AddUser(devidp.User{Subject: "pairwise", Email: "olive@a.example", Name: "Olive Oidc", TenantID: tid, ObjectID: "oid-a", DomainVerified: tc.domainVerified})
+			b := newBrowser(t)
+			end := e.signIn(t, b, "corp", "pairwise", "")
+			u, err := e.store.FindUserByEmail(ctx, "olive@a.example")
+			if end.status != http.StatusOK || err != nil || u.State != tc.want {
+				t.Fatalf("sign-up = %d, user %+v, %v\n%s", end.status, u, err, e.logs.String())
+			}
+			if signedIn := e.who(t, b) == "Olive Oidc"; signedIn != (tc.want == portal.UserActive) {
+				t.Fatalf("signed in: %v", signedIn)
+			}
+		})
+	}
+}
+
+// mails returns the portal's outbox once mail in the background is sent.
+func (e *oidcEnv) mails(t *testing.T) []*portal.Mail {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.web.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := e.store.FindMails(context.Background(), portal.MailFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestOIDCSignUpSubjectTooLong: a subject longer than an identity may be
+// is refused with a message before anything is stored.
+func TestOIDCSignUpSubjectTooLong(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	e.idp.AddUser(devidp.User{Subject: strings.Repeat("s", 501), Email: "olive@example.org", Name: "Olive Oidc"})
+	b := newBrowser(t)
+	end := e.signIn(t, b, "corp", strings.Repeat("s", 501), "")
+	if end.status != http.StatusForbidden || !strings.Contains(end.body, "identifier longer than this portal can store") || e.who(t, b) != "" {
+		t.Fatalf("long subject = %d\n%s", end.status, end.body)
+	}
+	if e.reasons("identity_key_too_long") != 1 {
+		t.Fatal("not logged as identity_key_too_long")
+	}
+	if _, err := e.store.FindUserByEmail(context.Background(), "olive@example.org"); portal.ErrorCode(err) != portal.ENOTFOUND {
+		t.Fatalf("a user was left behind: %v", err)
+	}
+}
+
+// TestOIDCSignUpName: the provider's name loses its control characters
+// and is cut to 200 bytes between two characters.
+func TestOIDCSignUpName(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	e.idp.AddUser(devidp.User{Subject: "olive-1", Email: "olive@example.org", Name: "Olive\r\nOidc\t" + strings.Repeat("é", 300)})
+	b := newBrowser(t)
+	if end := e.signIn(t, b, "corp", "olive-1", ""); end.status != http.StatusOK {
+		t.Fatalf("sign-up = %d\n%s", end.status, end.body)
+	}
+	u, err := e.store.FindUserByEmail(context.Background(), "olive@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !utf8.ValidString(u.Name) || len(u.Name) > 200 || strings.ContainsAny(u.Name, "\r\n\t") || !strings.HasPrefix(u.Name, "Olive Oidc éé") {
+		t.Fatalf("name %q (%d bytes)", u.Name, len(u.Name))
+	}
+	if want := "Olive Oidc " + strings.Repeat("é", (200-len("Olive Oidc "))/2); u.Name != want {
+		t.Fatalf("name %q, want %q", u.Name, want)
+	}
+}
+
+// TestOIDCProviderDownPage: a provider that cannot be reached is named on
+// the error page, with 503, not hidden behind the generic message.
+func TestOIDCProviderDownPage(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	e.idp.SetDown(true)
+	p := newBrowser(t).get(t, e.portal.URL+"/signin/corp", false)
+	if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, "The identity provider could not be reached.") {
+		t.Fatalf("provider down = %d\n%s", p.status, p.body)
 	}
 }
 
@@ -612,8 +819,8 @@ func TestOIDCEntraMultiTenant(t *testing.T) {
 		p.Type, p.Issuer, p.Tenant, p.Authority = portal.IdentityProviderEntra, "", "organizations", e.idp.Issuer()
 		p.AllowedTenants = []string{tidA}
 	})
-	e.idp.AddUser(devidp.User{Subject: "pairwise-a", Email: "olive@a.example", Name: "Olive Oidc", TenantID: tidA, ObjectID: "oid-a"})
-	e.idp.AddUser(devidp.User{Subject: "pairwise-b", Email: "mallory@b.example", Name: "Mallory", TenantID: tidB, ObjectID: "oid-b"})
+	e.idp.AddUser(devidp.User{Subject: "pairwise-a", Email: "olive@a.example", Name: "Olive Oidc", TenantID: tidA, ObjectID: "oid-a", DomainVerified: true})
+	e.idp.AddUser(devidp.User{Subject: "pairwise-b", Email: "mallory@b.example", Name: "Mallory", TenantID: tidB, ObjectID: "oid-b", DomainVerified: true})
 
 	b := newBrowser(t)
 	if end := e.signIn(t, b, "corp", "pairwise-a", ""); end.status != http.StatusOK || e.who(t, b) != "Olive Oidc" {
@@ -651,8 +858,8 @@ func TestOIDCEntraSingleTenant(t *testing.T) {
 	e.addProvider(t, func(p *portal.IdentityProvider) {
 		p.Type, p.Issuer, p.Tenant, p.Authority = portal.IdentityProviderEntra, "", tidA, e.idp.Issuer()
 	})
-	e.idp.AddUser(devidp.User{Subject: "pairwise-a", Email: "olive@a.example", Name: "Olive Oidc", TenantID: tidA, ObjectID: "oid-a"})
-	e.idp.AddUser(devidp.User{Subject: "pairwise-b", Email: "mallory@b.example", Name: "Mallory", TenantID: tidB, ObjectID: "oid-b"})
+	e.idp.AddUser(devidp.User{Subject: "pairwise-a", Email: "olive@a.example", Name: "Olive Oidc", TenantID: tidA, ObjectID: "oid-a", DomainVerified: true})
+	e.idp.AddUser(devidp.User{Subject: "pairwise-b", Email: "mallory@b.example", Name: "Mallory", TenantID: tidB, ObjectID: "oid-b", DomainVerified: true})
 	b := newBrowser(t)
 	if end := e.signIn(t, b, "corp", "pairwise-a", ""); end.status != http.StatusOK || e.who(t, b) != "Olive Oidc" {
 		t.Fatalf("own tenant = %d", end.status)
@@ -682,5 +889,124 @@ func TestOIDCExternalID(t *testing.T) {
 	ids := e.identities(t, "olive@customers.example")
 	if len(ids) != 1 || ids[0].Issuer != e.idp.Issuer() || ids[0].Subject != "ciam-1" {
 		t.Fatalf("identities %+v", ids)
+	}
+}
+
+// TestOIDCRefusesSymmetricTokens: a provider whose discovery advertises
+// HS256 and none and that signs with HS256 (keyed with the client secret,
+// or with an oct key it publishes in its JWKS) is refused.
+func TestOIDCRefusesSymmetricTokens(t *testing.T) {
+	for _, m := range []devidp.Misbehaviour{devidp.HMACClientSecret, devidp.HMACPublishedKey} {
+		e := newOIDCEnv(t, oidcOptions{})
+		e.addProvider(t, nil)
+		e.idp.AddUser(devidp.User{Subject: "mallory", Email: "mallory@example.org", Name: "Mallory"})
+		e.idp.SetMisbehaviour(m) // before the first discovery, which then advertises HS256
+		b := newBrowser(t)
+		end := e.signIn(t, b, "corp", "mallory", "")
+		if end.status != http.StatusForbidden || e.who(t, b) != "" || e.idp.DiscoveryFetches() != 1 {
+			t.Fatalf("misbehaviour %d: %d, %d discoveries", m, end.status, e.idp.DiscoveryFetches())
+		}
+		if e.reasons("id_token_alg_refused") != 1 {
+			t.Fatalf("misbehaviour %d: not logged as id_token_alg_refused\n%s", m, e.logs.String())
+		}
+	}
+}
+
+// TestOIDCEntraTokenNeedsTenantAndObject: an Entra ID token without tid
+// or without oid is refused.
+func TestOIDCEntraTokenNeedsTenantAndObject(t *testing.T) {
+	const tid = "11111111-1111-1111-1111-111111111111"
+	e := newOIDCEnv(t, oidcOptions{entra: true})
+	e.addProvider(t, func(p *portal.IdentityProvider) {
+		p.Type, p.Issuer, p.Tenant, p.Authority = portal.IdentityProviderEntra, "", tid, e.idp.Issuer()
+	})
+	e.idp.AddUser(devidp.User{Subject: "pairwise", Email: "olive@a.example", Name: "Olive Oidc", TenantID: tid, ObjectID: "oid-a", DomainVerified: true})
+	for i, m := range []devidp.Misbehaviour{devidp.MissingTenantID, devidp.MissingObjectID} {
+		e.idp.SetMisbehaviour(m)
+		b := newBrowser(t)
+		if end := e.signIn(t, b, "corp", "pairwise", ""); end.status != http.StatusForbidden || e.who(t, b) != "" {
+			t.Fatalf("misbehaviour %d = %d", m, end.status)
+		}
+		if e.reasons("id_token_no_tid_oid") != i+1 {
+			t.Fatalf("misbehaviour %d not logged as id_token_no_tid_oid", m)
+		}
+	}
+	if _, err := e.store.FindUserByEmail(context.Background(), "olive@a.example"); portal.ErrorCode(err) != portal.ENOTFOUND {
+		t.Fatalf("account created: %v", err)
+	}
+}
+
+// TestOIDCEntraCommon: with tenant common any tenant signs in, each under
+// the issuer of its own tid; an issuer naming another tenant is refused.
+func TestOIDCEntraCommon(t *testing.T) {
+	const tidA, tidB = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
+	e := newOIDCEnv(t, oidcOptions{entra: true})
+	e.addProvider(t, func(p *portal.IdentityProvider) {
+		p.Type, p.Issuer, p.Tenant, p.Authority = portal.IdentityProviderEntra, "", "common", e.idp.Issuer()
+	})
+	e.idp.AddUser(devidp.User{Subject: "pairwise-a", Email: "olive@a.example", Name: "Olive Oidc", TenantID: tidA, ObjectID: "oid-a", DomainVerified: true})
+	e.idp.AddUser(devidp.User{Subject: "pairwise-b", Email: "mallory@b.example", Name: "Mallory", TenantID: tidB, ObjectID: "oid-b", DomainVerified: true})
+	for _, tc := range []struct{ sub, who string }{{"pairwise-a", "Olive Oidc"}, {"pairwise-b", "Mallory"}} {
+		b := newBrowser(t)
+		if end := e.signIn(t, b, "corp", tc.sub, ""); end.status != http.StatusOK || e.who(t, b) != tc.who {
+			t.Fatalf("%s = %d\n%s", tc.sub, end.status, e.logs.String())
+		}
+	}
+	e.idp.SetMisbehaviour(devidp.TenantMismatch)
+	b := newBrowser(t)
+	if end := e.signIn(t, b, "corp", "pairwise-a", ""); end.status != http.StatusForbidden || e.who(t, b) != "" {
+		t.Fatalf("issuer/tid mismatch = %d", end.status)
+	}
+	if e.reasons("id_token_issuer") != 1 {
+		t.Fatal("not logged as id_token_issuer")
+	}
+}
+
+// TestOIDCEntraConsumers: the consumers tenant's discovery names the fixed
+// issuer of personal accounts' tenant, as Entra's does, and its tokens
+// sign in.
+func TestOIDCEntraConsumers(t *testing.T) {
+	e := newOIDCEnv(t, oidcOptions{entra: true})
+	e.addProvider(t, func(p *portal.IdentityProvider) {
+		p.Type, p.Issuer, p.Tenant, p.Authority = portal.IdentityProviderEntra, "", "consumers", e.idp.Issuer()
+	})
+	e.idp.AddUser(devidp.User{Subject: "msa", Email: "olive@outlook.example", Name: "Olive Oidc", TenantID: devidp.ConsumersTenantID, ObjectID: "oid-msa", DomainVerified: true})
+	b := newBrowser(t)
+	if end := e.signIn(t, b, "corp", "msa", ""); end.status != http.StatusOK || e.who(t, b) != "Olive Oidc" {
+		t.Fatalf("consumers sign-in = %d\n%s", end.status, e.logs.String())
+	}
+}
+
+// TestOIDCSignInAccountState: an identity linked to a blocked or pending
+// account does not sign in, and the page says why.
+func TestOIDCSignInAccountState(t *testing.T) {
+	ctx := context.Background()
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	for _, tc := range []struct {
+		state   portal.UserState
+		sub     string
+		reason  string
+		message string
+	}{
+		{portal.UserBlocked, "blocked-1", "account_blocked", "This account is blocked."},
+		{portal.UserPending, "pending-1", "account_pending", "confirm your email address"},
+	} {
+		u := &portal.User{Email: tc.sub + "@example.org", Name: "Mallory", Role: portal.RoleDeveloper, State: tc.state}
+		if err := e.store.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.CreateIdentity(ctx, &portal.Identity{UserID: u.ID, Provider: "corp", Issuer: e.idp.Issuer(), Subject: tc.sub}); err != nil {
+			t.Fatal(err)
+		}
+		e.idp.AddUser(devidp.User{Subject: tc.sub, Email: u.Email, Name: "Mallory"})
+		b := newBrowser(t)
+		end := e.signIn(t, b, "corp", tc.sub, "")
+		if end.status != http.StatusForbidden || !strings.Contains(end.body, tc.message) || e.who(t, b) != "" {
+			t.Fatalf("%s account = %d\n%s", tc.state, end.status, end.body)
+		}
+		if e.reasons(tc.reason) != 1 {
+			t.Fatalf("not logged as %s", tc.reason)
+		}
 	}
 }
