@@ -213,7 +213,8 @@ type SubscriptionService interface {
 	// the owner reached the product's subscriptions limit.
 	CreateSubscription(ctx context.Context, s *Subscription) error
 	// UpdateSubscription changes the fields set in upd. Returns ENOTFOUND,
-	// EINVALID or ECONFLICT (a key taken).
+	// EINVALID, or ECONFLICT (a key taken, or upd.ExpectState set and the
+	// stored state another).
 	UpdateSubscription(ctx context.Context, id int64, upd SubscriptionUpdate) (*Subscription, error)
 	// RegenerateSubscriptionKey replaces one key with a new random key and
 	// returns it. Returns ENOTFOUND.
@@ -242,6 +243,15 @@ type SubscriptionUpdate struct {
 	ExpiresAt    **time.Time // set to a nil *time.Time to clear
 	PrimaryKey   *string
 	SecondaryKey *string
+
+	// ExpectState, when set, makes the update conditional: it applies only
+	// while the stored state is still this one, checked in the same
+	// transaction as the write, and otherwise fails with ECONFLICT. A state change worked out from an earlier
+	// read (State.Next) passes the state it started from, so that of two
+	// people acting at once only the first wins: an administrator's
+	// approval must not revive a subscription its owner cancelled
+	// meanwhile, with working keys and past the product's limit.
+	ExpectState *SubscriptionState
 }
 
 // KeyProtector keeps subscription keys out of storage in plain text: stores

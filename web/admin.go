@@ -190,7 +190,7 @@ func (s *Server) handleAdminHome(w http.ResponseWriter, r *http.Request) {
 		PendingTotal: pendingTotal,
 		PendingURL:   adminSubscriptionsURL(string(portal.SubscriptionSubmitted), "", "", 1),
 	}
-	now := time.Now()
+	now := s.now()
 	for _, sub := range pending {
 		row := subscriptionRow(sub, now)
 		for _, a := range []portal.SubscriptionAction{portal.ActionApprove, portal.ActionReject} {

@@ -88,7 +88,7 @@ func (s *Server) handleAdminSubscriptions(w http.ResponseWriter, r *http.Request
 	if state != "" || owner != "" || scope != "" {
 		v.ClearURL = "/admin/subscriptions"
 	}
-	now := time.Now()
+	now := s.now()
 	for _, sub := range subs {
 		v.Rows = append(v.Rows, subscriptionRow(sub, now))
 	}
@@ -203,21 +203,28 @@ func (s *Server) handleAdminSubscriptionAction(w http.ResponseWriter, r *http.Re
 		s.error(w, r, err)
 		return
 	}
+	comment := ""
+	if action == portal.ActionReject || action == portal.ActionSuspend {
+		comment = strings.TrimSpace(r.PostForm.Get("comment"))
+	}
 	next, err := sub.State.Next(action)
 	if err == nil {
-		comment := ""
-		if action == portal.ActionReject || action == portal.ActionSuspend {
-			comment = strings.TrimSpace(r.PostForm.Get("comment"))
-		}
-		_, err = s.store.UpdateSubscription(r.Context(), sub.ID, portal.SubscriptionUpdate{State: &next, StateComment: &comment})
+		// Conditional on the state next was worked out from: the owner
+		// may cancel, or another administrator act, at the same time.
+		_, err = s.store.UpdateSubscription(r.Context(), sub.ID, portal.SubscriptionUpdate{State: &next, StateComment: &comment, ExpectState: &sub.State})
 	}
 	if err != nil {
 		if status, message, ok := s.formError(w, r, err); ok {
+			// Show the subscription as it is now, with the actions
+			// its state allows, rather than as it was read.
+			if current, ferr := s.store.FindSubscriptionByID(r.Context(), sub.ID); ferr == nil {
+				sub = current
+			}
 			s.renderSubscription(w, r, status, sub, false, message)
 		}
 		return
 	}
-	s.notifySubscriptionDecision(r, sub, action)
+	s.notifySubscriptionDecision(r.Context(), sub, action, comment)
 	s.done(w, r, adminSubscriptionURL(sub.ID), "Subscription "+sub.Name+" "+verb+".")
 }
 
@@ -262,7 +269,7 @@ func (s *Server) renderSubscription(w http.ResponseWriter, r *http.Request, stat
 		s.error(w, r, fmt.Errorf("reveal keys of subscription %d: %w", sub.ID, err))
 		return
 	}
-	now := time.Now()
+	now := s.now()
 	v := views.AdminSubscriptionView{
 		Frame:    s.adminFrame(w, r, settings, adminSubscriptions, sub.Title(), components.Link{Label: "Subscriptions", URL: "/admin/subscriptions"}),
 		Error:    message,

@@ -225,6 +225,7 @@ func (s *Server) routes() *http.ServeMux {
 	// A developer's account and own subscriptions (subscriptions.go).
 	user := func(h http.HandlerFunc) http.Handler { return auth.RequireUser(s.error)(h) }
 	mux.Handle("GET /profile", user(s.handleProfile))
+	mux.Handle("POST /profile", user(s.handleSaveProfile))
 	mux.Handle("POST /subscriptions", user(s.handleSubscribe))
 	mux.Handle("POST /subscriptions/{id}/regenerate/{key}", user(s.handleRegenerateOwnKey))
 	mux.Handle("POST /subscriptions/{id}/cancel", user(s.handleCancelOwnSubscription))

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -84,15 +85,17 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 	notice := "Subscribed to " + p.Title() + ". Your keys are below."
 	if sub.State == portal.SubscriptionSubmitted {
 		notice = "Your subscription to " + p.Title() + " is waiting for approval. Its keys pass once an administrator approves it; you will get an email."
-		s.notifyApprovalPending(r, sub, p, user)
+		s.notifyApprovalPending(ctx, sub, p, user)
 	}
 	s.setFlash(w, r, flashNewKeys, strconv.FormatInt(sub.ID, 10))
 	s.done(w, r, profileURL, notice)
 }
 
-// subscribeForm completes the subscribe form of product p for user: how
-// many live subscriptions to p they have and, when that is the limit, why
-// there is no form.
+// subscribeForm completes the subscribe form of product p for user: their
+// subscriptions to p with their states, how many are live and, when that
+// is the limit, why there is no form. What it adds is the user's own, so
+// the page must never come from or go to the anonymous page cache:
+// pageCache.wrap renders afresh for anyone signed in.
 func (s *Server) subscribeForm(ctx context.Context, user *portal.User, p *portal.Product, form *views.SubscribeForm) (*views.SubscribeForm, error) {
 	if form == nil {
 		form = &views.SubscribeForm{}
@@ -109,10 +112,15 @@ func (s *Server) subscribeForm(ctx context.Context, user *portal.User, p *portal
 		return nil, fmt.Errorf("find subscriptions of user %d to %s: %w", user.ID, p.Name, err)
 	}
 	live := 0
+	now := s.now()
 	for _, sub := range subs {
 		if sub.State.Live() {
 			live++
 		}
+		form.Subscriptions = append(form.Subscriptions, views.ProductSubscription{
+			Title: sub.Title(),
+			State: subscriptionStateBadge(sub.EffectiveState(now)),
+		})
 	}
 	if live > 0 {
 		form.Summary = "You have " + countOf(live, "subscription", "subscriptions") + " to this product."
@@ -132,6 +140,18 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 // renderProfile shows the profile with status and, when an action was
 // refused, its message.
 func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status int, message string) {
+	s.renderProfilePage(w, r, status, message, nil)
+}
+
+// renderProfileName shows the profile with the name form refused: what
+// was typed, and message beside it.
+func (s *Server) renderProfileName(w http.ResponseWriter, r *http.Request, status int, typed, message string) {
+	s.renderProfilePage(w, r, status, "", &views.ProfileNameForm{Value: typed, Error: message})
+}
+
+// renderProfilePage shows the profile; name is the name form as it came
+// back refused, or nil for the stored name.
+func (s *Server) renderProfilePage(w http.ResponseWriter, r *http.Request, status int, message string, name *views.ProfileNameForm) {
 	ctx := r.Context()
 	user := portal.UserFromContext(ctx)
 	settings, err := s.store.FindSettings(ctx)
@@ -156,7 +176,6 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 	newID := s.takeFlash(w, r, flashNewKeys)
 	v := views.ProfileView{
 		Shell:  s.shell(r, settings, "Your profile", ""),
-		Name:   user.Name,
 		Email:  user.Email,
 		Role:   roleLabel(user.Role),
 		Notice: s.takeFlash(w, r, flashNotice),
@@ -165,6 +184,10 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 			{Label: "Close your account", URL: closeAccountURL},
 		},
 		ProductsURL: "/products",
+		NameForm:    views.ProfileNameForm{Action: profileURL, Value: user.Name},
+	}
+	if name != nil {
+		v.NameForm.Value, v.NameForm.Error = name.Value, name.Error
 	}
 	// Without a password, a reset link sets one (profile_identities.go).
 	switch {
@@ -177,7 +200,7 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 		s.error(w, r, err)
 		return
 	}
-	now := time.Now()
+	now := s.now()
 	for _, sub := range subs {
 		row, err := s.profileSubscription(ctx, sub, titles, now)
 		if err != nil {
@@ -294,7 +317,9 @@ func (s *Server) handleCancelOwnSubscription(w http.ResponseWriter, r *http.Requ
 	}
 	next, err := sub.State.Next(portal.ActionCancel)
 	if err == nil {
-		_, err = s.store.UpdateSubscription(r.Context(), sub.ID, portal.SubscriptionUpdate{State: &next})
+		// Conditional on the state next was worked out from: an
+		// administrator may act on the subscription at the same time.
+		_, err = s.store.UpdateSubscription(r.Context(), sub.ID, portal.SubscriptionUpdate{State: &next, ExpectState: &sub.State})
 	}
 	if err != nil {
 		if status, message, ok := s.formError(w, r, err); ok {
@@ -321,41 +346,55 @@ func (s *Server) findOwnSubscription(r *http.Request) (*portal.Subscription, err
 	return sub, nil
 }
 
+// now is the server's clock: the sessions' (auth.Config.Now), so that
+// what the pages say has expired agrees with what sign-in does, and a
+// test's clock applies to both.
+func (s *Server) now() time.Time {
+	if s.auth != nil {
+		return s.auth.Now()
+	}
+	return time.Now()
+}
+
 func subscriptionURL(id int64) string { return "/subscriptions/" + strconv.FormatInt(id, 10) }
 
-// notifyApprovalPending tells every active administrator that sub waits
-// for their approval. The subscription exists whatever happens to the
-// mail, so a failure is logged, not shown to the developer.
-func (s *Server) notifyApprovalPending(r *http.Request, sub *portal.Subscription, p *portal.Product, requester *portal.User) {
-	ctx := r.Context()
-	admins, _, err := s.store.FindUsers(ctx, portal.UserFilter{Role: portal.RoleAdmin, State: portal.UserActive})
-	if err != nil {
-		s.logMailError(r, mail.ApprovalPending, err)
-		return
-	}
+// notifyApprovalPending tells every active administrator, after the
+// answer (inBackground), that sub waits for their approval: a slow mail
+// server must not hold up the developer's page. The subscription exists
+// whatever happens to the mail, so a failure is logged, not shown to the
+// developer.
+func (s *Server) notifyApprovalPending(ctx context.Context, sub *portal.Subscription, p *portal.Product, requester *portal.User) {
 	who := requester.Email
 	if requester.Name != "" {
 		who = requester.Name + " <" + requester.Email + ">"
 	}
-	for _, a := range admins {
-		err := s.sendMail(ctx, mail.ApprovalPending, a.Email, adminSubscriptionURL(sub.ID), mail.Data{
-			Name:         a.Name,
-			Product:      p.Title(),
-			Subscription: sub.Title(),
-			Requester:    who,
-		})
+	product, subscription, link := p.Title(), sub.Title(), adminSubscriptionURL(sub.ID)
+	s.inBackground(ctx, "send "+mail.ApprovalPending+" mail", func(ctx context.Context) error {
+		admins, _, err := s.store.FindUsers(ctx, portal.UserFilter{Role: portal.RoleAdmin, State: portal.UserActive})
 		if err != nil {
-			s.logMailError(r, mail.ApprovalPending, err)
+			return err
 		}
-	}
+		// One administrator's bad address must not keep the others
+		// uninformed.
+		var errs []error
+		for _, a := range admins {
+			errs = append(errs, s.sendMail(ctx, mail.ApprovalPending, a.Email, link, mail.Data{
+				Name:         a.Name,
+				Product:      product,
+				Subscription: subscription,
+				Requester:    who,
+			}))
+		}
+		return errors.Join(errs...)
+	})
 }
 
-// notifySubscriptionDecision emails the owner of sub that an administrator
-// approved or rejected their request (with the comment sent in the form,
+// notifySubscriptionDecision emails the owner of sub, after the answer,
+// that an administrator approved or rejected their request (with comment,
 // for a rejection). Other actions, and subscriptions without an owner,
 // send nothing. The decision stands whatever happens to the mail, so a
 // failure is logged.
-func (s *Server) notifySubscriptionDecision(r *http.Request, sub *portal.Subscription, action portal.SubscriptionAction) {
+func (s *Server) notifySubscriptionDecision(ctx context.Context, sub *portal.Subscription, action portal.SubscriptionAction, comment string) {
 	kind := ""
 	switch action {
 	case portal.ActionApprove:
@@ -366,22 +405,19 @@ func (s *Server) notifySubscriptionDecision(r *http.Request, sub *portal.Subscri
 	if kind == "" || sub.OwnerID == 0 || sub.OwnerEmail == "" {
 		return
 	}
-	product := sub.Scope.String()
-	if sub.Scope.Kind == portal.ScopeProduct {
-		product = sub.Scope.Name
-		if p, err := s.store.FindProductByName(r.Context(), sub.Scope.Name); err == nil {
-			product = p.Title()
+	d := mail.Data{Name: sub.OwnerName, Subscription: sub.Title()}
+	if action == portal.ActionReject {
+		d.Comment = comment
+	}
+	to, scope := sub.OwnerEmail, sub.Scope
+	s.inBackground(ctx, "send "+kind+" mail", func(ctx context.Context) error {
+		d.Product = scope.String()
+		if scope.Kind == portal.ScopeProduct {
+			d.Product = scope.Name
+			if p, err := s.store.FindProductByName(ctx, scope.Name); err == nil {
+				d.Product = p.Title()
+			}
 		}
-	}
-	d := mail.Data{Name: sub.OwnerName, Product: product, Subscription: sub.Title()}
-	if action == portal.ActionReject && r.PostForm != nil {
-		d.Comment = strings.TrimSpace(r.PostForm.Get("comment"))
-	}
-	if err := s.sendMail(r.Context(), kind, sub.OwnerEmail, profileURL, d); err != nil {
-		s.logMailError(r, kind, err)
-	}
-}
-
-func (s *Server) logMailError(r *http.Request, kind string, err error) {
-	s.logger.ErrorContext(r.Context(), "send mail", "request_id", requestIDFrom(r.Context()), "kind", kind, "error", err)
+		return s.sendMail(ctx, kind, to, profileURL, d)
+	})
 }

@@ -7,10 +7,13 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/porticoapi/portico/auth"
+	"github.com/porticoapi/portico/internal/smtptest"
+	"github.com/porticoapi/portico/mail"
 	"github.com/porticoapi/portico/portal"
 )
 
@@ -65,14 +68,11 @@ func (e *env) subscriptionsOf(t *testing.T, email, product string) []*portal.Sub
 	return subs
 }
 
-// mails returns the outbox, newest first.
+// mails returns the outbox, newest first, once the mail sent after the
+// answers (in the background) has gone.
 func (e *env) mails(t *testing.T) []*portal.Mail {
 	t.Helper()
-	m, _, err := e.store.FindMails(context.Background(), portal.MailFilter{Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return e.outbox(t)
 }
 
 // keyOf returns the text of the element with data-testid testID inside
@@ -548,5 +548,215 @@ func TestAdminOutbox(t *testing.T) {
 	}
 	if r := e.get(t, "/admin/outbox"); r.status != http.StatusSeeOther || strings.Contains(r.body, "Message 51") {
 		t.Errorf("anonymous outbox = %d", r.status)
+	}
+}
+
+// TestSubscriptionMailAfterTheAnswer: the mail to administrators about a
+// request, and to the developer about the decision, goes out after the
+// answer, so a slow mail server does not hold up the page.
+func TestSubscriptionMailAfterTheAnswer(t *testing.T) {
+	// newSMTPEnv is a fixture sending mail to an SMTP server that holds
+	// each message until hold is closed.
+	newSMTPEnv := func(t *testing.T) (*env, *smtptest.Server, chan struct{}) {
+		hold := make(chan struct{})
+		smtp := smtptest.New(t, smtptest.Options{Hold: hold})
+		sender, err := mail.NewSMTP(mail.SMTPConfig{URL: "smtp://" + smtp.Addr, From: "portal@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return newEnvWith(t, envOptions{mail: sender}), smtp, hold
+	}
+	wantHeldThenSent := func(t *testing.T, smtp *smtptest.Server, hold chan struct{}, to, subject string) {
+		t.Helper()
+		smtp.Holding(t)
+		if n := len(smtp.Messages()); n != 0 {
+			t.Fatalf("%d messages delivered before the answer", n)
+		}
+		close(hold)
+		m := smtp.Wait(t, 1)
+		if m[0].To[0] != to || !strings.Contains(m[0].Subject, subject) {
+			t.Fatalf("mail to %v: %q", m[0].To, m[0].Subject)
+		}
+	}
+
+	t.Run("approval pending", func(t *testing.T) {
+		e, smtp, hold := newSMTPEnv(t)
+		e.addProduct(t, "silver", func(p *portal.Product) { p.ApprovalRequired = true })
+		r := e.subscribe(t, e.cookieOf(t, "developer"), url.Values{"product": {"silver"}})
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("subscribe = %d\n%s", r.status, r.body)
+		}
+		wantHeldThenSent(t, smtp, hold, adminEmail, "awaits approval")
+	})
+
+	t.Run("decision", func(t *testing.T) {
+		e, smtp, hold := newSMTPEnv(t)
+		ciBot, err := e.store.FindSubscriptionByName(context.Background(), "ci-bot")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := e.adminPost(t, fmt.Sprintf("/admin/subscriptions/%d/approve", ciBot.ID), nil)
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("approve = %d\n%s", r.status, r.body)
+		}
+		wantHeldThenSent(t, smtp, hold, developerEmail, "is approved")
+	})
+}
+
+// TestSubscriptionStateRace: an administrator's approval and the owner's
+// cancellation of the same request, sent at once, never leave a cancelled
+// subscription revived; the one that loses is told to reload. And a
+// cancelled subscription cannot be approved.
+func TestSubscriptionStateRace(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	dev, admin := e.cookieOf(t, "developer"), e.cookieOf(t, "admin")
+
+	ciBot, err := e.store.FindSubscriptionByName(ctx, "ci-bot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary, _, err := e.store.RevealSubscriptionKeys(ctx, ciBot.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.postForm(t, fmt.Sprintf("/subscriptions/%d/cancel", ciBot.ID), dev, nil); r.status != http.StatusSeeOther {
+		t.Fatalf("cancel = %d\n%s", r.status, r.body)
+	}
+	r := e.postForm(t, fmt.Sprintf("/admin/subscriptions/%d/approve", ciBot.ID), admin, nil)
+	if r.status != http.StatusBadRequest && r.status != http.StatusConflict {
+		t.Fatalf("approving a cancelled subscription = %d, want 400 or 409\n%s", r.status, r.body)
+	}
+	if got, _, err := e.store.FindSubscriptionByKey(ctx, primary); err != nil || got.State != portal.SubscriptionCancelled || got.KeysPass(e.clock.Now()) {
+		t.Fatalf("after the refused approval: %+v, %v", got, err)
+	}
+
+	const pairs = 30
+	subs := make([]*portal.Subscription, pairs)
+	for i := range subs {
+		subs[i] = &portal.Subscription{Name: fmt.Sprintf("race-%d", i), OwnerEmail: developerEmail,
+			Scope: portal.Scope{Kind: portal.ScopeAPI, Name: "echo"}, State: portal.SubscriptionSubmitted}
+		if err := e.store.CreateSubscription(ctx, subs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type result struct{ cancel, approve response }
+	results := make([]result, pairs)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, sub := range subs {
+		wg.Go(func() {
+			<-start
+			results[i].cancel = e.postForm(t, fmt.Sprintf("/subscriptions/%d/cancel", sub.ID), dev, nil)
+		})
+		wg.Go(func() {
+			<-start
+			results[i].approve = e.postForm(t, fmt.Sprintf("/admin/subscriptions/%d/approve", sub.ID), admin, nil)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, sub := range subs {
+		res := results[i]
+		got, err := e.store.FindSubscriptionByID(ctx, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []response{res.cancel, res.approve} {
+			switch r.status {
+			case http.StatusSeeOther, http.StatusBadRequest:
+			case http.StatusConflict:
+				if !strings.Contains(unescape(messageOf(r.body)), "was changed meanwhile") {
+					t.Errorf("%s: conflict message %q", sub.Name, messageOf(r.body))
+				}
+			default:
+				t.Fatalf("%s: status %d\n%s", sub.Name, r.status, r.body)
+			}
+		}
+		// A cancellation that was answered as done is final.
+		if res.cancel.status == http.StatusSeeOther && got.State != portal.SubscriptionCancelled {
+			t.Fatalf("%s: cancelled (answered %d) and approved (answered %d) at once ends %s",
+				sub.Name, res.cancel.status, res.approve.status, got.State)
+		}
+		if res.cancel.status != http.StatusSeeOther && got.State != portal.SubscriptionActive {
+			t.Fatalf("%s: the cancellation was refused yet the state is %s", sub.Name, got.State)
+		}
+	}
+}
+
+// TestProfileUsesServerClock: a subscription shows expired once the
+// server's clock, not the machine's, passes its expiry.
+func TestProfileUsesServerClock(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	expires := e.clock.Now().Add(time.Hour)
+	sub := &portal.Subscription{Name: "soon", DisplayName: "Soon over", OwnerEmail: developerEmail,
+		Scope: portal.Scope{Kind: portal.ScopeAPI, Name: "echo"}, State: portal.SubscriptionActive, ExpiresAt: &expires}
+	if err := e.store.CreateSubscription(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	stateOf := func(body string) string {
+		m := regexp.MustCompile(`(?s)>Soon over<.*?data-testid="subscription-state">(.*?)</span>\s*</span>`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no state for Soon over in\n%s", body)
+		}
+		return m[1]
+	}
+	if got := stateOf(e.getAs(t, "/profile", "developer").body); !strings.Contains(got, "Active") {
+		t.Fatalf("before expiry the state is %q", got)
+	}
+	e.clock.Advance(2 * time.Hour)
+	// The sessions idled out with the clock's move: sign in again.
+	dev := e.signIn(t, developerEmail, developerPassword, "")
+	p := e.do(t, http.MethodGet, "/profile", "", http.Header{"Cookie": {dev}})
+	if got := stateOf(p.body); !strings.Contains(got, "Expired") {
+		t.Errorf("after expiry the profile shows %q, want Expired", got)
+	}
+	if !strings.Contains(p.body, "The subscription has expired") {
+		t.Errorf("the keys' note does not say they expired")
+	}
+	admin := e.signIn(t, adminEmail, adminPassword, "")
+	a := e.do(t, http.MethodGet, fmt.Sprintf("/admin/subscriptions/%d", sub.ID), "", http.Header{"Cookie": {admin}})
+	if !strings.Contains(a.body, "Expired") {
+		t.Errorf("the administration does not show the subscription expired")
+	}
+}
+
+// TestProductPageShowsOwnSubscriptions: a product's page lists the
+// signed-in user's subscriptions to it with their states, a request as
+// waiting for approval; nobody else, signed in or not, sees them.
+func TestProductPageShowsOwnSubscriptions(t *testing.T) {
+	e := newEnv(t)
+	e.addProduct(t, "silver", func(p *portal.Product) { p.ApprovalRequired = true })
+	e.addUser(t, "eve@example.com", "Eve", "eve's long password")
+	eve := e.signIn(t, "eve@example.com", "eve's long password", "")
+
+	// An anonymous visit first, so that the page cache holds the page.
+	if r := e.get(t, "/products/silver"); r.status != http.StatusOK || strings.Contains(r.body, `data-testid="product-subscriptions"`) {
+		t.Fatalf("anonymous product page = %d", r.status)
+	}
+	r := e.subscribe(t, e.cookieOf(t, "developer"), url.Values{"product": {"silver"}, "display_name": {"Dee's billing app"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("subscribe = %d\n%s", r.status, r.body)
+	}
+	p := e.getAs(t, "/products/silver", "developer")
+	m := regexp.MustCompile(`(?s)data-testid="product-subscription-title">([^<]*)</span>.*?data-testid="product-subscription-state">(.*?)</li>`).FindStringSubmatch(p.body)
+	if m == nil || unescape(m[1]) != "Dee's billing app" || !strings.Contains(m[2], "Waiting for approval") {
+		t.Fatalf("the developer's product page does not show the request waiting for approval\n%s", p.body)
+	}
+	if !strings.Contains(p.body, `href="/profile" data-testid="product-profile-link"`) {
+		t.Errorf("no link to the profile")
+	}
+	for who, body := range map[string]string{
+		"another developer": e.do(t, http.MethodGet, "/products/silver", "", http.Header{"Cookie": {eve}}).body,
+		"anonymous":         e.get(t, "/products/silver").body,
+		"anonymous again":   e.get(t, "/products/silver").body,
+	} {
+		if strings.Contains(body, "billing app") || strings.Contains(body, "Waiting for approval") || strings.Contains(body, `data-testid="product-subscriptions"`) {
+			t.Errorf("%s sees the developer's subscription", who)
+		}
+	}
+	if !strings.Contains(e.do(t, http.MethodGet, "/products/silver", "", http.Header{"Cookie": {eve}}).body, `data-testid="subscribe-form"`) {
+		t.Errorf("another developer has no subscribe form")
 	}
 }

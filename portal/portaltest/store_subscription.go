@@ -336,6 +336,65 @@ var subscriptionTests = []storeTestCase{
 		}
 	}},
 
+	{"ConditionalStateChange", func(st *storeTest) {
+		t := st.t
+		u := st.subscriptionSetup()
+		sub := newSubscription("mine", u.ID, productScope("starter"))
+		sub.State = portal.SubscriptionSubmitted
+		st.subscription(sub)
+
+		// The owner cancels the request while an administrator, who read
+		// it submitted, approves it: the approval must not revive it.
+		submitted := portal.SubscriptionSubmitted
+		if _, err := st.s.UpdateSubscription(st.ctx, sub.ID, portal.SubscriptionUpdate{
+			State: ptr(portal.SubscriptionCancelled), ExpectState: &submitted,
+		}); err != nil {
+			t.Fatalf("cancel while submitted: %v", err)
+		}
+		_, err := st.s.UpdateSubscription(st.ctx, sub.ID, portal.SubscriptionUpdate{
+			State: ptr(portal.SubscriptionActive), StateComment: ptr("ok"), ExpectState: &submitted,
+		})
+		wantCode(t, err, portal.ECONFLICT)
+		wantMessage(t, err, "changed meanwhile", "cancelled")
+		got, err := st.s.FindSubscriptionByID(st.ctx, sub.ID)
+		if err != nil || got.State != portal.SubscriptionCancelled || got.StateComment != "" {
+			t.Fatalf("after a refused approval: %+v, %v", got, err)
+		}
+		// Without ExpectState the update applies whatever the state.
+		if got, err := st.s.UpdateSubscription(st.ctx, sub.ID, portal.SubscriptionUpdate{DisplayName: ptr("x")}); err != nil || got.DisplayName != "x" {
+			t.Fatalf("unconditional update: %+v, %v", got, err)
+		}
+		_, err = st.s.UpdateSubscription(st.ctx, sub.ID+1000, portal.SubscriptionUpdate{State: ptr(portal.SubscriptionActive), ExpectState: &submitted})
+		wantCode(t, err, portal.ENOTFOUND)
+
+		// Racing: of an approval and a cancellation both read from
+		// submitted, exactly one is stored.
+		for i := range 20 {
+			race := newSubscription(fmt.Sprintf("race-%d", i), u.ID, productScope("starter"))
+			race.State = portal.SubscriptionSubmitted
+			st.subscription(race)
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for j, next := range []portal.SubscriptionState{portal.SubscriptionActive, portal.SubscriptionCancelled} {
+				wg.Go(func() {
+					_, errs[j] = st.s.UpdateSubscription(st.ctx, race.ID, portal.SubscriptionUpdate{State: &next, ExpectState: &submitted})
+				})
+			}
+			wg.Wait()
+			won := 0
+			for _, err := range errs {
+				if err == nil {
+					won++
+				} else if portal.ErrorCode(err) != portal.ECONFLICT {
+					t.Fatalf("racing update: %v", err)
+				}
+			}
+			if won != 1 {
+				t.Fatalf("%d of two racing state changes applied, want 1", won)
+			}
+		}
+	}},
+
 	{"FindSubscriptions", func(st *storeTest) {
 		t := st.t
 		u := st.subscriptionSetup()

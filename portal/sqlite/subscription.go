@@ -312,13 +312,19 @@ func (s *Store) setKeys(ctx context.Context, tx *sql.Tx, id int64, sub *portal.S
 	return nil
 }
 
-// UpdateSubscription changes the fields set in upd. Returns ENOTFOUND,
+// UpdateSubscription changes the fields set in upd, when upd.ExpectState
+// is set only while the stored state is that one. Returns ENOTFOUND,
 // EINVALID or ECONFLICT.
 func (s *Store) UpdateSubscription(ctx context.Context, id int64, upd portal.SubscriptionUpdate) (*portal.Subscription, error) {
 	var sub *portal.Subscription
 	err := s.change(ctx, func(tx *sql.Tx) (err error) {
 		if sub, err = findSubscription(ctx, tx, "s.id = ?", id); err != nil {
 			return err
+		}
+		// change begins IMMEDIATE: no other writer runs until the commit,
+		// so the state compared is the state replaced.
+		if upd.ExpectState != nil && sub.State != *upd.ExpectState {
+			return portal.Errorf(portal.ECONFLICT, "Subscription %s was changed meanwhile: it is now %s. Reload the page to see it as it is.", sub.Name, sub.State)
 		}
 		if upd.DisplayName != nil {
 			sub.DisplayName = *upd.DisplayName

@@ -11,27 +11,47 @@ type SubscribeForm struct {
 	Accepted    bool
 	Error       string
 	Approval    bool   // new subscriptions wait for an administrator
-	Summary     string // how many subscriptions to the product the user has, if any
+	Summary     string // how many live subscriptions to the product the user has, if any
 	LimitText   string // set when the limit is reached: why there is no form
 	ProfileURL  string
+	// Subscriptions are the user's own subscriptions to the product,
+	// newest first, with their state: a request waiting for approval
+	// shows as such. Only a signed-in user's page has them, and the page
+	// cache never keeps those (pagecache.go).
+	Subscriptions []ProductSubscription
+}
+
+// ProductSubscription is one of the user's subscriptions on the product's
+// page.
+type ProductSubscription struct {
+	Title string
+	State components.Badge
 }
 
 // ProfileView is the signed-in user's account page: who they are and
 // their subscriptions with keys and actions.
 type ProfileView struct {
 	Shell         components.Shell
-	Name          string
 	Email         string
 	Role          string
 	Notice        string // the previous action's outcome
 	Error         string // why the previous action was refused
 	Links         []components.Link
+	NameForm      ProfileNameForm
 	Subscriptions []ProfileSubscription
 	ProductsURL   string
 	// Identities are the provider accounts linked to the user;
 	// LinkProviders the providers they may link (another) one of.
 	Identities    []ProfileIdentity
 	LinkProviders []IdentityProviderButton // URL: the POST that starts linking
+}
+
+// ProfileNameForm changes the user's display name; it keeps what they
+// typed when it comes back with a message.
+type ProfileNameForm struct {
+	Action string
+	Value  string
+	Error  string
 }
 
 // ProfileIdentity is one identity linked to the user's account.
