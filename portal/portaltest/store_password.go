@@ -213,6 +213,37 @@ var lastAdminTests = []storeTestCase{
 			t.Fatal(err)
 		}
 	}},
+
+	{"Apply", func(st *storeTest) {
+		t := st.t
+		// A store without an administrator may be filled by a file
+		// without one.
+		if err := st.s.Apply(st.ctx, &portal.ChangeSet{Users: []*portal.User{
+			{Email: "dev@example.com", Name: "Dev", Role: portal.RoleDeveloper, State: portal.UserActive},
+		}}); err != nil {
+			t.Fatalf("apply to a store without administrators: %v", err)
+		}
+		st.user("admin@example.com", portal.RoleAdmin)
+		for name, cs := range map[string]*portal.ChangeSet{
+			"demote": {Users: []*portal.User{{Email: "admin@example.com", Name: "Admin", Role: portal.RoleDeveloper, State: portal.UserActive}}},
+			"block":  {Users: []*portal.User{{Email: "admin@example.com", Name: "Admin", Role: portal.RoleAdmin, State: portal.UserBlocked}}},
+			"prune":  {DeleteUsers: []string{"admin@example.com"}},
+		} {
+			err := st.s.Apply(st.ctx, cs)
+			wantCode(t, err, portal.ECONFLICT)
+			wantMessage(t, err, "no active administrator")
+			if got, err := st.s.FindUserByEmail(st.ctx, "admin@example.com"); err != nil || !got.IsAdmin() {
+				t.Fatalf("%s of the only admin by apply went through: %+v, %v", name, got, err)
+			}
+		}
+		// Handing over in one file passes.
+		if err := st.s.Apply(st.ctx, &portal.ChangeSet{Users: []*portal.User{
+			{Email: "dev@example.com", Name: "Dev", Role: portal.RoleAdmin, State: portal.UserActive},
+			{Email: "admin@example.com", Name: "Admin", Role: portal.RoleDeveloper, State: portal.UserActive},
+		}}); err != nil {
+			t.Fatalf("hand over by apply: %v", err)
+		}
+	}},
 }
 
 // defaultSessionTests pin the session timeouts a new store starts with.

@@ -18,6 +18,10 @@ func (s *Store) Apply(ctx context.Context, cs *portal.ChangeSet) error {
 		return nil
 	}
 	return s.change(ctx, func(tx *sql.Tx) error {
+		adminsBefore, err := countActiveAdmins(ctx, tx)
+		if err != nil {
+			return err
+		}
 		if cs.Settings != nil {
 			if err := cs.Settings.Validate(); err != nil {
 				return err
@@ -83,6 +87,18 @@ func (s *Store) Apply(ctx context.Context, cs *portal.ChangeSet) error {
 		for _, name := range cs.DeleteIdentityProviders {
 			if err := deleteIdentityProvider(ctx, tx, name); err != nil {
 				return err
+			}
+		}
+		// As on the users page: a file may not demote, block or prune the
+		// last active administrator (a store that never had one, before
+		// its first `portico user add --admin`, may stay without).
+		if adminsBefore > 0 {
+			n, err := countActiveAdmins(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return portal.Errorf(portal.ECONFLICT, "This change would leave no active administrator. Keep at least one user with role admin and state active.")
 			}
 		}
 		return nil

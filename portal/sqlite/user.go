@@ -180,15 +180,24 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate)
 // administrators stepping down at the same time cannot both pass; the
 // error rolls the change back.
 func keepAnAdmin(ctx context.Context, tx *sql.Tx, u *portal.User) error {
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = ? AND state = ?`,
-		portal.RoleAdmin, portal.UserActive).Scan(&n); err != nil {
-		return fmt.Errorf("count administrators: %w", err)
+	n, err := countActiveAdmins(ctx, tx)
+	if err != nil {
+		return err
 	}
 	if n == 0 {
 		return portal.LastAdminError(u)
 	}
 	return nil
+}
+
+// countActiveAdmins counts the active administrators as tx sees them.
+func countActiveAdmins(ctx context.Context, tx *sql.Tx) (int, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = ? AND state = ?`,
+		portal.RoleAdmin, portal.UserActive).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count administrators: %w", err)
+	}
+	return n, nil
 }
 
 // SetPassword sets the password with what goes with it in one
