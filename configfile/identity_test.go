@@ -437,3 +437,55 @@ func TestIdentityProvidersRenameByPrune(t *testing.T) {
 		t.Fatalf("identity after the rename by prune = %+v, %v", i, err)
 	}
 }
+
+// TestApplyKeepsAWayIn: a file after which password sign-in is off and no
+// identity provider is left is refused at the key that turns sign-in off
+// (or the providers section that prunes the last one), and writes
+// nothing; with a provider left it applies.
+func TestApplyKeepsAWayIn(t *testing.T) {
+	ctx := context.Background()
+	signInOff := "portal:\n  basic_auth:\n    signin: false\n"
+	tests := []struct {
+		name, setup, file string
+		prune             bool
+		want              string // "" applies
+	}{
+		{name: "sign-in off, no provider", file: signInOff,
+			want: ":3: portal.basic_auth.signin: nobody could sign in"},
+		{name: "sign-in off, providers stored", setup: idpConfig, file: signInOff},
+		{name: "sign-in off with a provider in the file", file: signInOff + idpConfig},
+		{name: "pruning the last provider with sign-in off", setup: idpConfig + signInOff, file: "identity_providers: []\n", prune: true,
+			want: ": identity_providers: nobody could sign in"},
+		{name: "pruning providers with sign-in on", setup: idpConfig, file: "identity_providers: []\n", prune: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openStore(t)
+			c := Config{Store: s, Getenv: envOf(idpEnv)}
+			if tt.setup != "" {
+				mustApply(t, writeConfig(t, tt.setup), c, PlanOptions{})
+			}
+			before := version(t, s)
+			_, err := plan(t, writeConfig(t, tt.file), c, PlanOptions{Prune: tt.prune})
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want one containing %q", err, tt.want)
+			}
+			if version(t, s) != before {
+				t.Fatal("the refused file changed the store")
+			}
+			settings, err := s.FindSettings(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ps, _ := s.FindIdentityProviders(ctx); !settings.BasicAuth.SignIn && len(ps) == 0 {
+				t.Fatal("the store is left without a way in")
+			}
+		})
+	}
+}

@@ -261,6 +261,7 @@ func (f *File) Plan(ctx context.Context, c Config, opts PlanOptions) (*Plan, err
 	errs := &errorList{file: f.path}
 	f.checkReferences(st, del, errs)
 	f.checkSubscriptionsLimits(st, errs)
+	f.checkSignInLeft(st, del, errs)
 	if err := f.checkKeys(ctx, c.Store, errs); err != nil {
 		return nil, err
 	}
@@ -533,6 +534,30 @@ func countedState(s portal.SubscriptionState) bool {
 // owner past its product's subscriptions limit when the store creates it,
 // as the store would midway. Subscriptions without an owner are not
 // limited. Pruned subscriptions still count: deletions come last.
+// checkSignInLeft refuses a file after which nobody could sign in:
+// password sign-in off and no identity provider left, as the settings
+// page and the provider delete refuse it. Recovering would take the
+// command line.
+func (f *File) checkSignInLeft(st *storeState, del deletions, errs *errorList) {
+	signIn := st.settings.BasicAuth.SignIn
+	if f.settings != nil {
+		signIn = f.settings.settings.BasicAuth.SignIn
+	}
+	if signIn || len(f.idps) > 0 {
+		return
+	}
+	for n := range st.idps {
+		if !del.idps[n] {
+			return
+		}
+	}
+	line, key := 0, "identity_providers"
+	if f.settings != nil {
+		line, key = f.settings.at("basic_auth.signin")
+	}
+	errs.addf(line, key, "nobody could sign in: password sign-in is off and no identity provider would be left. Keep basic_auth.signin true, or configure an identity provider")
+}
+
 func (f *File) checkSubscriptionsLimits(st *storeState, errs *errorList) {
 	limits := map[string]int{}
 	for _, n := range st.productNames {
