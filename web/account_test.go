@@ -21,7 +21,8 @@ import (
 // portal sets, anonymous or signed in.
 type visitor struct {
 	e      *env
-	cookie string // a Cookie header, or ""
+	cookie string       // a Cookie header, or ""
+	client *http.Client // nil: the fixture's, from 127.0.0.1
 }
 
 func (e *env) visitor() *visitor { return &visitor{e: e} }
@@ -49,12 +50,16 @@ func (v *visitor) get(t *testing.T, path string) response {
 	if v.cookie != "" {
 		h.Set("Cookie", v.cookie)
 	}
-	return v.keep(v.e.send(t, http.MethodGet, path, nil, h))
+	return v.keep(v.e.sendVia(t, v.client, http.MethodGet, path, nil, h))
 }
 
 func (v *visitor) post(t *testing.T, path string, form url.Values) response {
 	t.Helper()
-	return v.keep(v.e.postForm(t, path, v.cookie, form))
+	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	if v.cookie != "" {
+		h.Set("Cookie", v.cookie)
+	}
+	return v.keep(v.e.sendVia(t, v.client, http.MethodPost, path, strings.NewReader(form.Encode()), h))
 }
 
 var captchaIDField = regexp.MustCompile(`name="captcha_id" value="([^"]+)"`)

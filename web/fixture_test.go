@@ -150,6 +150,13 @@ type response struct {
 // send sends a request as is, without following redirects.
 func (e *env) send(t *testing.T, method, path string, body io.Reader, header http.Header) response {
 	t.Helper()
+	return e.sendVia(t, nil, method, path, body, header)
+}
+
+// sendVia is send with client (nil: a plain one); a client given must
+// not follow redirects either.
+func (e *env) sendVia(t *testing.T, client *http.Client, method, path string, body io.Reader, header http.Header) response {
+	t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, body)
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +164,9 @@ func (e *env) send(t *testing.T, method, path string, body io.Reader, header htt
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if client == nil {
+		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)

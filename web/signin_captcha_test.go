@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -12,42 +11,15 @@ import (
 	"github.com/porticoapi/portico/auth"
 )
 
-// addrVisitor is a visitor whose requests come from a loopback address
+// visitorFrom is a visitor whose requests come from a loopback address
 // of its own (127.0.0.2, ...), so that the per-address limits count it
 // apart from the fixture's other requests (127.0.0.1).
-type addrVisitor struct {
-	visitor
-	client *http.Client
-}
-
-func (e *env) visitorFrom(ip string) *addrVisitor {
+func (e *env) visitorFrom(ip string) *visitor {
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
-	return &addrVisitor{visitor: visitor{e: e}, client: &http.Client{
+	return &visitor{e: e, client: &http.Client{
 		Transport:     &http.Transport{DialContext: d.DialContext},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
-}
-
-func (v *addrVisitor) post(t *testing.T, path string, form url.Values) response {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, v.e.srv.URL+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if v.cookie != "" {
-		req.Header.Set("Cookie", v.cookie)
-	}
-	res, err := v.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.keep(response{status: res.StatusCode, header: res.Header, body: string(b), cookies: res.Cookies()})
 }
 
 // TestSignInCaptchaGetsPastEmailLimit: failures from one address spend
