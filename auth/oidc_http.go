@@ -115,7 +115,7 @@ var asymmetricAlgs = []jose.SignatureAlgorithm{
 
 // keySet is an oidc.KeySet over a provider's jwks_uri that refetches the
 // keys when a token names a kid it does not know, at most once per
-// interval. go-oidc's RemoteKeySet refetches on every unknown kid (it only
+// interval (counted from the last such refetch, not from the first fetch). go-oidc's RemoteKeySet refetches on every unknown kid (it only
 // merges concurrent fetches), so a stream of tokens with made-up kids would
 // make the portal hammer the provider.
 type keySet struct {
@@ -126,7 +126,7 @@ type keySet struct {
 
 	mu      sync.Mutex // held during a fetch, so that fetches never overlap
 	keys    []jose.JSONWebKey
-	next    time.Time // no fetch before: interval after a fetch, keyFetchRetry after a failure
+	next    time.Time // no fetch before: interval after a refetch, keyFetchRetry after a failure
 	fetches int
 }
 
@@ -136,6 +136,8 @@ func newKeySet(url string, client *http.Client, interval time.Duration, now func
 	}
 	return &keySet{url: url, client: client, interval: interval, now: now}
 }
+
+var errBadSignature = errors.New("the signature does not verify with the provider's keys")
 
 var errKeyRefetchLimited = errors.New("no key matches the token's kid, and the key set was fetched too recently to fetch it again")
 
@@ -155,24 +157,37 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	if payload, ok := verifyWith(jws, kid, k.keys); ok {
 		return payload, nil
 	}
+	if kid != "" && hasKid(k.keys, kid) {
+		// A known key that does not verify: fetching again would not
+		// help, and must not use up the refetch a rotation needs.
+		return nil, errBadSignature
+	}
 	if k.now().Before(k.next) {
-		if kid != "" && !hasKid(k.keys, kid) {
+		if kid != "" {
 			return nil, errKeyRefetchLimited
 		}
-		return nil, errors.New("the signature does not verify with the provider's keys")
+		return nil, errBadSignature
 	}
+	refetch := k.fetches > 0
 	k.fetches++
 	keys, err := k.fetch(ctx)
 	if err != nil {
 		k.next = k.now().Add(keyFetchRetry)
 		return nil, err
 	}
-	k.next = k.now().Add(k.interval)
+	if refetch {
+		// Only a refetch for a kid the keys lacked opens the window: the
+		// first fetch merely fills the set, so that a provider rotating
+		// its keys soon after is followed at the first token it signs
+		// with the new one, while made-up kids still cost the provider at
+		// most one fetch per interval.
+		k.next = k.now().Add(k.interval)
+	}
 	k.keys = keys
 	if payload, ok := verifyWith(jws, kid, keys); ok {
 		return payload, nil
 	}
-	return nil, errors.New("the signature does not verify with the provider's keys")
+	return nil, errBadSignature
 }
 
 func hasKid(keys []jose.JSONWebKey, kid string) bool {

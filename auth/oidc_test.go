@@ -198,25 +198,37 @@ func TestOIDCKeyRefetchLimited(t *testing.T) {
 	if n := e.idp.JWKSFetches(); n != 1 {
 		t.Fatalf("JWKS fetched %d times, want 1", n)
 	}
+	// The provider rotates soon after the first fetch: the first token
+	// with the new kid is followed by one refetch.
 	if err := e.idp.RotateKeys(); err != nil {
 		t.Fatal(err)
 	}
-	// Within the interval the new kid is not fetched: refused, and the
-	// provider is not asked again however often it is tried.
+	if status, body := e.signIn(t); status != 200 {
+		t.Fatalf("sign-in after the first rotation = %d %s", status, body)
+	}
+	if n := e.idp.JWKSFetches(); n != 2 {
+		t.Fatalf("JWKS fetched %d times, want 2", n)
+	}
+	// Within the interval of that refetch another new kid is not
+	// fetched: refused, and the provider is not asked again however
+	// often it is tried.
+	if err := e.idp.RotateKeys(); err != nil {
+		t.Fatal(err)
+	}
 	for range 3 {
 		if status, body := e.signIn(t); status != http.StatusForbidden || body != "id_token_signature" {
-			t.Fatalf("sign-in after rotation = %d %s", status, body)
+			t.Fatalf("sign-in after the second rotation = %d %s", status, body)
 		}
 	}
-	if n := e.idp.JWKSFetches(); n != 1 {
-		t.Fatalf("JWKS fetched %d times within the interval, want 1", n)
+	if n := e.idp.JWKSFetches(); n != 2 {
+		t.Fatalf("JWKS fetched %d times within the interval, want 2", n)
 	}
 	e.advance(time.Minute + time.Second)
 	if status, body := e.signIn(t); status != 200 {
 		t.Fatalf("sign-in after the interval = %d %s", status, body)
 	}
-	if n := e.idp.JWKSFetches(); n != 2 {
-		t.Fatalf("JWKS fetched %d times, want 2", n)
+	if n := e.idp.JWKSFetches(); n != 3 {
+		t.Fatalf("JWKS fetched %d times, want 3", n)
 	}
 }
 

@@ -19,6 +19,16 @@
 // multi-tenant issuer template, and SetMisbehaviour to make ID tokens
 // wrong in one way at a time.
 //
+// It runs in-process (httptest in tests, mounted at /dev-idp by `portico
+// serve --demo`) or as its own process, cmd/devidp, for tests that drive
+// the real portico binary: --client, --user and --entra set it up, and
+// --control serves ControlHandler, the control API (control.go) under
+// /_control/ that does over HTTP what the Go API does: misbehaviour by
+// name ("wrong-issuer", "bad-signature", ...; "" resets), rotate-keys,
+// users, clients with their redirect URIs, down, and counters. The
+// control API has no authentication and the login page no password: it is
+// for development and tests, never for production.
+//
 // It imports only the standard library and go-jose. It must not import any
 // other Portico package: the demo and tests of every package may use it.
 package devidp

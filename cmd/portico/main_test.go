@@ -14,6 +14,10 @@ import (
 // drive Portico as a user does, through its command line.
 var porticoBin string
 
+// devidpBin is cmd/devidp, the development OpenID provider as a process,
+// built beside porticoBin for the tests that sign in through it.
+var devidpBin string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "portico-cmd-test-")
 	if err != nil {
@@ -23,6 +27,12 @@ func TestMain(m *testing.M) {
 	porticoBin = filepath.Join(dir, "portico")
 	if out, err := exec.Command("go", "build", "-o", porticoBin, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	devidpBin = filepath.Join(dir, "devidp")
+	if out, err := exec.Command("go", "build", "-o", devidpBin, "../devidp").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build ../devidp: %v\n%s", err, out)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
