@@ -264,7 +264,8 @@ var applyTests = []storeTestCase{
 				Settings: &settings,
 				Users: []*portal.User{
 					{Email: "admin@example.com", Name: "Changed", Role: portal.RoleDeveloper, State: portal.UserBlocked, PasswordHash: "$changed"},
-					{Email: "new@example.com", Name: "New", Role: portal.RoleDeveloper, State: portal.UserActive},
+					// Takes over as administrator: Apply keeps one active.
+					{Email: "new@example.com", Name: "New", Role: portal.RoleAdmin, State: portal.UserActive},
 				},
 				APIs:     []*portal.API{newEcho, newAPI("brand-new")},
 				Products: []*portal.Product{newProduct("starter", "brand-new"), newProduct("new-product", "echo")},
