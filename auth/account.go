@@ -137,13 +137,9 @@ func (a *Auth) ResetPassword(ctx context.Context, store PasswordSetter, token, h
 // transaction, ends every other session of u and voids u's reset links;
 // the caller's own session stays.
 func (a *Auth) ChangePassword(ctx context.Context, r *http.Request, store PasswordSetter, u *portal.User, hash string) (*portal.User, error) {
-	sess, err := a.Session(r)
+	keep, err := a.ownSession(r, u.ID)
 	if err != nil {
 		return nil, err
-	}
-	keep := ""
-	if userIDOf(sess) == u.ID {
-		keep = sess.ID
 	}
 	nu, err := store.SetPassword(ctx, u.ID, portal.PasswordChange{PasswordHash: hash, Now: a.now(), KeepSession: keep})
 	if err != nil {
@@ -156,18 +152,27 @@ func (a *Auth) ChangePassword(ctx context.Context, r *http.Request, store Passwo
 // (after a password change). With no session of the caller's, it ends
 // them all.
 func (a *Auth) RevokeOtherSessions(ctx context.Context, r *http.Request, userID int64) error {
-	sess, err := a.Session(r)
+	keep, err := a.ownSession(r, userID)
 	if err != nil {
 		return err
-	}
-	keep := ""
-	if userIDOf(sess) == userID {
-		keep = sess.ID
 	}
 	if err := a.sessions.DeleteUserSessions(ctx, userID, keep); err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
 	}
 	return nil
+}
+
+// ownSession returns the id of the caller's session when it is userID's,
+// which ending the user's other sessions keeps; "" otherwise.
+func (a *Auth) ownSession(r *http.Request, userID int64) (string, error) {
+	sess, err := a.Session(r)
+	if err != nil {
+		return "", err
+	}
+	if userIDOf(sess) != userID {
+		return "", nil
+	}
+	return sess.ID, nil
 }
 
 // RevokeSessions ends every session of userID, the caller's included.
@@ -208,10 +213,11 @@ func (a *Auth) SignInLimited(r *http.Request, email string) error {
 // CAPTCHA (SignInWithCaptcha), and limit is the *LimitError that SignIn
 // answers without one, or nil. Both at once: only the email's limit is
 // spent, and a solved CAPTCHA gets past it. A limit without captcha: the
-// address's limit is spent, and nothing gets past it.
+// address's limit or the email's CAPTCHA ceiling is spent, and nothing
+// gets past it.
 func (a *Auth) SignInChallenge(r *http.Request, email string) (captcha bool, limit error) {
 	email, ip, now := portal.NormalizeEmail(email), a.clientIP(r), a.now()
-	if err := a.limiter.CheckAddress(ip, now); err != nil {
+	if err := a.limiter.CheckWithCaptcha(email, ip, now); err != nil {
 		return false, err
 	}
 	if err := a.limiter.Check(email, ip, now); err != nil {
@@ -251,6 +257,9 @@ const (
 	// ActionProviderFlow: a sign-in at an identity provider started
 	// without a session, which stores a new (anonymous) session row.
 	ActionProviderFlow Action = "identity provider sign-in"
+	// ActionSubscribe: a subscription asked for by a signed-in user,
+	// which may mail every administrator.
+	ActionSubscribe Action = "subscribe"
 )
 
 // AccountLimits bound how often sign-up, password reset and CAPTCHA
@@ -267,13 +276,17 @@ type AccountLimits struct {
 	// ProviderFlowPerIP bounds the sign-ins at identity providers started
 	// by visitors without a session: each stores a session row.
 	ProviderFlowPerIP Limit
-	MaxKeys           int
+	// SubscribePerUser bounds the subscriptions a user asks for: each
+	// may mail the administrators.
+	SubscribePerUser Limit
+	MaxKeys          int
 }
 
 // DefaultAccountLimits: per hour, 20 sign-ups and 20 reset requests per
 // address and 5 of each per email; 120 CAPTCHA requests per address in 10
 // minutes; 300 provider sign-ins started without a session per address in
-// 10 minutes (an office behind one address signing in at nine).
+// 10 minutes (an office behind one address signing in at nine); 20
+// subscription requests per user an hour.
 func DefaultAccountLimits() AccountLimits {
 	return AccountLimits{
 		SignUpPerIP:       Limit{Failures: 20, Window: time.Hour},
@@ -282,6 +295,7 @@ func DefaultAccountLimits() AccountLimits {
 		ResetPerEmail:     Limit{Failures: 5, Window: time.Hour},
 		CaptchaPerIP:      Limit{Failures: 120, Window: 10 * time.Minute},
 		ProviderFlowPerIP: Limit{Failures: 300, Window: 10 * time.Minute},
+		SubscribePerUser:  Limit{Failures: 20, Window: time.Hour},
 		MaxKeys:           100_000,
 	}
 }
@@ -311,8 +325,9 @@ func newAccountLimiter(l AccountLimits) *accountLimiter {
 			ActionProviderFlow: NewFailureCounter(pick(l.ProviderFlowPerIP, d.ProviderFlowPerIP), l.MaxKeys),
 		},
 		byEmail: map[Action]*FailureCounter{
-			ActionSignUp: NewFailureCounter(pick(l.SignUpPerEmail, d.SignUpPerEmail), l.MaxKeys),
-			ActionReset:  NewFailureCounter(pick(l.ResetPerEmail, d.ResetPerEmail), l.MaxKeys),
+			ActionSignUp:    NewFailureCounter(pick(l.SignUpPerEmail, d.SignUpPerEmail), l.MaxKeys),
+			ActionReset:     NewFailureCounter(pick(l.ResetPerEmail, d.ResetPerEmail), l.MaxKeys),
+			ActionSubscribe: NewFailureCounter(pick(l.SubscribePerUser, d.SubscribePerUser), l.MaxKeys),
 		},
 	}
 }

@@ -194,7 +194,12 @@ func (a *Auth) load(w http.ResponseWriter, r *http.Request) (*portal.User, error
 		return nil, err
 	}
 	if sess.IsNew {
-		http.SetCookie(w, a.store.cookie(a.cookieName, "", -1))
+		if _, err := r.Cookie(a.cookieName); err == nil {
+			// A cookie that names no live session (expired, revoked,
+			// forged) is removed; a request without one gets no
+			// Set-Cookie, so that anonymous pages stay plain.
+			http.SetCookie(w, a.store.cookie(a.cookieName, "", -1))
+		}
 		return nil, nil
 	}
 	ctx := r.Context()
@@ -301,8 +306,11 @@ func (a *Auth) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Reques
 // CAPTCHA challenge captchaID (see VerifyCaptcha; a wrong answer is
 // EINVALID). A solved CAPTCHA gets past the email's limit, though not the
 // address's: otherwise anyone could keep an account locked by failing on
-// purpose every few minutes, solving a CAPTCHA now and then. A wrong
-// password still counts against both.
+// purpose every few minutes, solving a CAPTCHA now and then. It does not
+// get past the email's higher CAPTCHA ceiling
+// (SignInLimits.PerEmailWithCaptcha) either, since machines read digit
+// CAPTCHAs cheaply and many addresses would otherwise guess one account
+// without bound. A wrong password still counts against all of them.
 func (a *Auth) SignInWithCaptcha(ctx context.Context, w http.ResponseWriter, r *http.Request, email, password, captchaID, answer string) (*portal.User, error) {
 	if err := a.VerifyCaptcha(r, captchaID, answer); err != nil {
 		return nil, err
@@ -318,7 +326,7 @@ func (a *Auth) signIn(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	ip := a.clientIP(r)
 	check := a.limiter.Check(email, ip, a.now())
 	if solvedCaptcha {
-		check = a.limiter.CheckAddress(ip, a.now())
+		check = a.limiter.CheckWithCaptcha(email, ip, a.now())
 	}
 	if err := check; err != nil {
 		a.logger.WarnContext(ctx, "sign-in refused: too many failures", "client_ip", ip)

@@ -24,6 +24,14 @@ type Limit struct {
 type SignInLimits struct {
 	PerEmail Limit
 	PerIP    Limit
+	// PerEmailWithCaptcha is the ceiling for attempts that solved a
+	// CAPTCHA: those get past PerEmail (so that nobody can keep an account
+	// locked by failing on purpose), but digit CAPTCHAs are cheap to read
+	// by machine, so past this many failures for the email even a solved
+	// CAPTCHA is refused, from any address, until its window ends or the
+	// owner resets the password (which clears the count). Every failure
+	// for the email counts, with or without a CAPTCHA. 0: 50 per hour.
+	PerEmailWithCaptcha Limit
 	// CaptchaAfter is how many failures for an email, and
 	// CaptchaAfterPerIP how many from an address, make sign-in ask for a
 	// CAPTCHA as well, before the limits above refuse outright; 0: 3 and
@@ -36,14 +44,16 @@ type SignInLimits struct {
 }
 
 // DefaultSignInLimits: 10 failures per email and 30 per address in 15
-// minutes, at most 100,000 keys each (a few MiB).
+// minutes, 50 per email in an hour with CAPTCHAs solved, at most 100,000
+// keys each (a few MiB).
 func DefaultSignInLimits() SignInLimits {
 	return SignInLimits{
-		PerEmail:          Limit{Failures: 10, Window: 15 * time.Minute},
-		PerIP:             Limit{Failures: 30, Window: 15 * time.Minute},
-		CaptchaAfter:      3,
-		CaptchaAfterPerIP: 10,
-		MaxKeys:           100_000,
+		PerEmail:            Limit{Failures: 10, Window: 15 * time.Minute},
+		PerIP:               Limit{Failures: 30, Window: 15 * time.Minute},
+		PerEmailWithCaptcha: Limit{Failures: 50, Window: time.Hour},
+		CaptchaAfter:        3,
+		CaptchaAfterPerIP:   10,
+		MaxKeys:             100_000,
 	}
 }
 
@@ -83,6 +93,7 @@ func waitText(d time.Duration) string {
 // guessing slow; it is safe for concurrent use.
 type SignInLimiter struct {
 	email          *FailureCounter
+	emailCaptcha   *FailureCounter // the ceiling past which a CAPTCHA does not help
 	ip             *FailureCounter
 	captchaAfter   int
 	captchaAfterIP int
@@ -98,6 +109,9 @@ func NewSignInLimiter(l SignInLimits) *SignInLimiter {
 	if l.PerIP.Failures <= 0 || l.PerIP.Window <= 0 {
 		l.PerIP = d.PerIP
 	}
+	if l.PerEmailWithCaptcha.Failures <= 0 || l.PerEmailWithCaptcha.Window <= 0 {
+		l.PerEmailWithCaptcha = d.PerEmailWithCaptcha
+	}
 	if l.MaxKeys <= 0 {
 		l.MaxKeys = d.MaxKeys
 	}
@@ -108,6 +122,7 @@ func NewSignInLimiter(l SignInLimits) *SignInLimiter {
 		l.CaptchaAfterPerIP = d.CaptchaAfterPerIP
 	}
 	return &SignInLimiter{email: NewFailureCounter(l.PerEmail, l.MaxKeys), ip: NewFailureCounter(l.PerIP, l.MaxKeys),
+		emailCaptcha: NewFailureCounter(l.PerEmailWithCaptcha, l.MaxKeys),
 		captchaAfter: l.CaptchaAfter, captchaAfterIP: l.CaptchaAfterPerIP}
 }
 
@@ -119,9 +134,15 @@ func (l *SignInLimiter) CaptchaRequired(email, ip string, now time.Time) bool {
 }
 
 // Check returns a *LimitError when the email or the address has used up
-// its failures, nil otherwise. email should be normalized.
+// its failures, nil otherwise. email should be normalized. The email's
+// CAPTCHA ceiling counts here too: its window may outlast PerEmail's, and
+// an attempt without a CAPTCHA must not get past what one with a CAPTCHA
+// cannot.
 func (l *SignInLimiter) Check(email, ip string, now time.Time) error {
 	wait, blocked := l.email.Blocked(email, now)
+	if w, b := l.emailCaptcha.Blocked(email, now); b {
+		wait, blocked = max(wait, w), true
+	}
 	if w, b := l.ip.Blocked(addressKey(ip), now); b {
 		wait, blocked = max(wait, w), true
 	}
@@ -131,10 +152,23 @@ func (l *SignInLimiter) Check(email, ip string, now time.Time) error {
 	return nil
 }
 
-// CheckAddress is Check for the address alone: the limit that still
-// applies to an attempt that solved a CAPTCHA.
+// CheckAddress is Check for the address alone.
 func (l *SignInLimiter) CheckAddress(ip string, now time.Time) error {
 	if wait, blocked := l.ip.Blocked(addressKey(ip), now); blocked {
+		return newLimitError(wait)
+	}
+	return nil
+}
+
+// CheckWithCaptcha is Check for an attempt that solved a CAPTCHA: the
+// address's limit and the email's PerEmailWithCaptcha ceiling apply, not
+// the email's PerEmail limit.
+func (l *SignInLimiter) CheckWithCaptcha(email, ip string, now time.Time) error {
+	wait, blocked := l.emailCaptcha.Blocked(email, now)
+	if w, b := l.ip.Blocked(addressKey(ip), now); b {
+		wait, blocked = max(wait, w), true
+	}
+	if blocked {
 		return newLimitError(wait)
 	}
 	return nil
@@ -143,15 +177,20 @@ func (l *SignInLimiter) CheckAddress(ip string, now time.Time) error {
 // Failed counts a failed attempt against both the email and the address.
 func (l *SignInLimiter) Failed(email, ip string, now time.Time) {
 	l.email.Fail(email, now)
+	l.emailCaptcha.Fail(email, now)
 	l.ip.Fail(addressKey(ip), now)
 }
 
-// Succeeded clears the email's failures.
-func (l *SignInLimiter) Succeeded(email string) { l.email.Reset(email) }
+// Succeeded clears the email's failures, the CAPTCHA ceiling's included.
+func (l *SignInLimiter) Succeeded(email string) {
+	l.email.Reset(email)
+	l.emailCaptcha.Reset(email)
+}
 
 // Prune drops the entries whose window has ended.
 func (l *SignInLimiter) Prune(now time.Time) {
 	l.email.Prune(now)
+	l.emailCaptcha.Prune(now)
 	l.ip.Prune(now)
 }
 

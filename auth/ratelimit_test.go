@@ -44,6 +44,38 @@ func TestFailureCounter(t *testing.T) {
 	}
 }
 
+// TestSignInLimiterCaptchaCeiling: a solved CAPTCHA gets past the
+// email's limit but not its CAPTCHA ceiling, from any address; plain
+// attempts are held to the ceiling too once PerEmail's window is over;
+// a success (a password reset signs in) clears the ceiling's count.
+func TestSignInLimiterCaptchaCeiling(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	l := auth.NewSignInLimiter(auth.SignInLimits{
+		PerEmail:            auth.Limit{Failures: 2, Window: time.Minute},
+		PerIP:               auth.Limit{Failures: 100, Window: time.Hour},
+		PerEmailWithCaptcha: auth.Limit{Failures: 4, Window: time.Hour},
+	})
+	for i := range 3 {
+		l.Failed("a@example.com", "198.51.100."+strconv.Itoa(i), now)
+	}
+	if err := l.CheckWithCaptcha("a@example.com", "203.0.113.1", now); err != nil {
+		t.Fatalf("with a CAPTCHA after 3 failures: %v", err)
+	}
+	l.Failed("a@example.com", "198.51.100.9", now)
+	var limited *auth.LimitError
+	if err := l.CheckWithCaptcha("a@example.com", "203.0.113.1", now); !errors.As(err, &limited) || limited.RetryAfter != time.Hour {
+		t.Fatalf("with a CAPTCHA after 4 failures = %v", err)
+	}
+	later := now.Add(2 * time.Minute) // PerEmail's window is over
+	if err := l.Check("a@example.com", "203.0.113.1", later); !errors.As(err, &limited) || limited.RetryAfter != 58*time.Minute {
+		t.Fatalf("without a CAPTCHA past the ceiling = %v", err)
+	}
+	l.Succeeded("a@example.com")
+	if err := l.CheckWithCaptcha("a@example.com", "203.0.113.1", later); err != nil {
+		t.Fatalf("after a success: %v", err)
+	}
+}
+
 // TestFailureCounterBounded: a flood of distinct keys never grows the
 // counter past its bound, and expired keys go first.
 func TestFailureCounterBounded(t *testing.T) {

@@ -159,8 +159,8 @@ func (st *SessionStore) New(r *http.Request, name string) (*sessions.Session, er
 // Save writes the session and, for a session without a row yet, sets the
 // cookie with a new token. A session whose Options.MaxAge is negative is
 // deleted with its cookie, as gorilla's stores do. A session whose row was
-// deleted since it was loaded is not written back: Save returns
-// ErrSessionEnded.
+// deleted since it was loaded is not written back: Save empties it,
+// leaves the cookie alone and returns ErrSessionEnded.
 func (st *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
 	ctx := r.Context()
 	if sess.Options != nil && sess.Options.MaxAge < 0 {
@@ -210,7 +210,12 @@ func (st *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessi
 		switch err := st.sessions.UpdateSession(ctx, row); portal.ErrorCode(err) {
 		case "":
 		case portal.ENOTFOUND:
-			st.forget(w, sess)
+			// No cookie deletion: the row may be gone because another
+			// request of the same browser rotated it at sign-in and set a
+			// new cookie, which a deletion arriving later would drop,
+			// signing the user out. The dead cookie names no session, so
+			// the next request is anonymous anyway.
+			st.clear(sess)
 			return ErrSessionEnded
 		default:
 			return fmt.Errorf("update session: %w", err)
@@ -225,8 +230,10 @@ func (st *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessi
 }
 
 // ErrSessionEnded is Save's answer for a session whose row was deleted
-// after this request loaded it: the session was revoked, so Save writes
-// nothing, deletes the cookie and empties the session. We fail safe
+// after this request loaded it: the session was revoked (or rotated by a
+// sign-in in another tab), so Save writes nothing and empties the
+// session, but sends no cookie deletion that could overwrite the rotated
+// session's cookie. We fail safe
 // rather than carry on: the request that loaded the session already holds
 // its user, so Authenticate treats this answer as anonymous for the rest
 // of the request, and a flash that could not be kept is lost with the
@@ -249,6 +256,12 @@ func (st *SessionStore) destroy(ctx context.Context, w http.ResponseWriter, sess
 // whose row is gone.
 func (st *SessionStore) forget(w http.ResponseWriter, sess *sessions.Session) {
 	http.SetCookie(w, st.cookie(sess.Name(), "", -1))
+	st.clear(sess)
+}
+
+// clear leaves sess empty and new, so that its next Save writes a new row
+// under a new token.
+func (st *SessionStore) clear(sess *sessions.Session) {
 	sess.ID = ""
 	sess.Values = make(map[any]any)
 	sess.IsNew = true
@@ -266,9 +279,7 @@ func (st *SessionStore) rotate(ctx context.Context, sess *sessions.Session) erro
 			return fmt.Errorf("delete session: %w", err)
 		}
 	}
-	sess.ID = ""
-	sess.Values = make(map[any]any)
-	sess.IsNew = true
+	st.clear(sess)
 	return nil
 }
 

@@ -15,8 +15,9 @@ import (
 // TestRevokedSessionNotWrittenBack: a request that loaded its session
 // before another request revoked it (a password change, a block, a
 // sign-out elsewhere) does not write the session back when it saves it
-// (a flash, the idle deadline's slide): the row stays gone, the cookie is
-// deleted, and the request goes on anonymous.
+// (a flash, the idle deadline's slide): the row stays gone, the request
+// goes on anonymous, and the answer sets no cookie, not even a deletion
+// (see TestConcurrentSignInKeepsRotatedCookie).
 func TestRevokedSessionNotWrittenBack(t *testing.T) {
 	st, keys := newStore(t)
 	ctx := context.Background()
@@ -35,14 +36,6 @@ func TestRevokedSessionNotWrittenBack(t *testing.T) {
 			t.Fatal(err)
 		}
 		return w.Result().Cookies()[0]
-	}
-	deleted := func(w *httptest.ResponseRecorder) bool {
-		for _, c := range w.Result().Cookies() {
-			if c.Name == a.CookieName() && c.MaxAge < 0 {
-				return true
-			}
-		}
-		return false
 	}
 
 	for _, tc := range []struct {
@@ -76,8 +69,8 @@ func TestRevokedSessionNotWrittenBack(t *testing.T) {
 			if _, err := st.FindSession(ctx, id, time.Now()); portal.ErrorCode(err) != portal.ENOTFOUND {
 				t.Fatalf("the revoked session is back: %v", err)
 			}
-			if !deleted(w) {
-				t.Fatalf("the cookie was not deleted: %v", w.Result().Cookies())
+			if got := w.Result().Header.Values("Set-Cookie"); len(got) != 0 {
+				t.Fatalf("the save of a revoked session set cookies: %q", got)
 			}
 			if sess.ID != "" || len(sess.Values) != 0 {
 				t.Fatalf("the session still holds %q %v", sess.ID, sess.Values)
@@ -100,5 +93,77 @@ func TestTokensWithoutStore(t *testing.T) {
 	}
 	if _, err := a.RedeemToken(ctx, portal.TokenConfirmSignup, "token"); err == nil {
 		t.Fatal("RedeemToken without a token store did not fail")
+	}
+}
+
+// TestConcurrentSignInKeepsRotatedCookie: two tabs share session X; tab A
+// signs in, which rotates X to Y and sets Y's cookie, while tab B, which
+// loaded X before that, saves it (a flash). B's save fails with
+// ErrSessionEnded and must send no cookie: were it a deletion arriving
+// after A's answer, the browser would drop Y and the user would be
+// signed out right after signing in.
+func TestConcurrentSignInKeepsRotatedCookie(t *testing.T) {
+	st, keys := newStore(t)
+	ctx := context.Background()
+	u := &portal.User{Email: "dev@example.com", Name: "Dee", Role: portal.RoleDeveloper, State: portal.UserActive}
+	if err := st.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	a, err := auth.New(auth.Config{Sessions: st, Users: st, Settings: st, Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The anonymous session X both tabs hold (a flash before sign-in).
+	w := httptest.NewRecorder()
+	if err := a.SetFlash(w, httptest.NewRequest(http.MethodGet, "/signin", nil), "notice", "Welcome."); err != nil {
+		t.Fatal(err)
+	}
+	x := w.Result().Cookies()[0]
+
+	tabB := httptest.NewRequest(http.MethodPost, "/profile", nil)
+	tabB.AddCookie(x)
+	if sess, err := a.Session(tabB); err != nil || sess.IsNew {
+		t.Fatalf("tab B's load = %v, new %v", err, sess.IsNew)
+	}
+
+	tabA := httptest.NewRequest(http.MethodPost, "/signin", nil)
+	tabA.AddCookie(x)
+	wA := httptest.NewRecorder()
+	if err := a.StartSession(ctx, wA, tabA, u); err != nil {
+		t.Fatal(err)
+	}
+	// A browser applies A's answer, then B's, the later cookie winning.
+	jar := map[string]string{}
+	apply := func(w *httptest.ResponseRecorder) {
+		for _, c := range w.Result().Cookies() {
+			if c.MaxAge < 0 {
+				delete(jar, c.Name)
+			} else {
+				jar[c.Name] = c.Value
+			}
+		}
+	}
+	apply(wA)
+	y, ok := jar[a.CookieName()]
+	if !ok || y == x.Value {
+		t.Fatalf("sign-in set no new session cookie: %v", wA.Result().Cookies())
+	}
+
+	wB := httptest.NewRecorder()
+	if err := a.SetFlash(wB, tabB, "notice", "Saved."); !errors.Is(err, auth.ErrSessionEnded) {
+		t.Fatalf("tab B's save = %v, want ErrSessionEnded", err)
+	}
+	if got := wB.Result().Header.Values("Set-Cookie"); len(got) != 0 {
+		t.Fatalf("tab B's answer set cookies: %q", got)
+	}
+	apply(wB)
+	if jar[a.CookieName()] != y {
+		t.Fatalf("after both answers the browser holds %q, want the signed-in session", jar[a.CookieName()])
+	}
+	next := httptest.NewRequest(http.MethodGet, "/", nil)
+	next.AddCookie(&http.Cookie{Name: a.CookieName(), Value: y})
+	sess, err := a.Session(next)
+	if err != nil || sess.IsNew {
+		t.Fatalf("the next request's session = %v, new %v", err, sess.IsNew)
 	}
 }

@@ -153,7 +153,10 @@ func Export(ctx context.Context, c Config, w io.Writer, opts ExportOptions) erro
 			Title:           esc(s.Title),
 			AnonymousAccess: string(s.AnonymousAccess),
 			BasicAuth: xBasicAuth{
-				SignIn: s.BasicAuth.SignIn, SignUp: s.BasicAuth.SignUp, EmailConfirmation: s.BasicAuth.EmailConfirmation,
+				// Stores still hold sign-up on with password sign-in off
+				// (saved before CheckSignUp, treated as off); the file must
+				// say off, or it would not apply back.
+				SignIn: s.BasicAuth.SignIn, SignUp: s.BasicAuth.SignUp && s.BasicAuth.SignIn, EmailConfirmation: s.BasicAuth.EmailConfirmation,
 				AllowedEmailDomains: escAll(s.BasicAuth.AllowedEmailDomains),
 				MinPasswordLength:   s.BasicAuth.MinPasswordLength,
 			},

@@ -338,17 +338,18 @@ func (f *File) Plan(ctx context.Context, c Config, opts PlanOptions) (*Plan, err
 		if ok {
 			d = userDiff(have, &want)
 		}
-		if e.hasPassword && (!ok || have.PasswordHash == "" || !c.VerifyPassword(have.PasswordHash, e.password)) {
+		newPassword := e.hasPassword && (!ok || have.PasswordHash == "" || !c.VerifyPassword(have.PasswordHash, e.password))
+		if newPassword {
 			hash, err := c.HashPassword(e.password)
 			if err != nil {
 				return nil, fmt.Errorf("hash password of %s: %w", want.Email, err)
 			}
 			want.PasswordHash = hash
 			d.secret("password", true)
-			if ok && (have.Role == want.Role && have.State == want.State) {
-				// The store ends them with the change (portal.ChangeSet.Users).
-				d.text("sessions end (signed out everywhere)")
-			}
+		}
+		if ok && (have.Role != want.Role || have.State != want.State || newPassword) {
+			// The store ends them with the change (portal.ChangeSet.Users).
+			d.text("sessions end (signed out everywhere)")
 		}
 		if !ok && e.invite {
 			p.changes = append(p.changes, change{op: '+', kind: "user", name: want.Email, text: "invited"})
@@ -776,10 +777,6 @@ func userDiff(have, want *portal.User) *diff {
 	d.str("name", have.Name, want.Name)
 	d.str("role", string(have.Role), string(want.Role))
 	d.str("state", string(have.State), string(want.State))
-	if have.Role != want.Role || have.State != want.State {
-		// The store ends them with the change (portal.ChangeSet.Users).
-		d.text("sessions end (signed out everywhere)")
-	}
 	return d
 }
 

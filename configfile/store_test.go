@@ -430,6 +430,50 @@ func TestExportEmptyStore(t *testing.T) {
 	}
 }
 
+// TestExportSignUpWithoutSignIn: settings stored with self sign-up on and
+// password sign-in off (the stores still accept them, and treat sign-up
+// as off) export to a file that applies back, with sign-up off, and whose
+// own export then applies as no change.
+func TestExportSignUpWithoutSignIn(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	mustApply(t, writeConfig(t, idpConfig), Config{Store: s, Getenv: envOf(idpEnv)}, PlanOptions{})
+	settings, err := s.FindSettings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings.BasicAuth.SignIn, settings.BasicAuth.SignUp = false, true
+	if err := s.UpdateSettings(ctx, settings); err != nil {
+		t.Fatal(err)
+	}
+
+	c := Config{Store: s, Getenv: envOf(nil)}
+	export := func() string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := Export(ctx, c, &out, ExportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return writeConfig(t, out.String())
+	}
+	path := export()
+	if _, err := plan(t, path, c, PlanOptions{Prune: true}); err != nil {
+		data, _ := os.ReadFile(path)
+		t.Fatalf("the export does not apply: %v\n%s", err, data)
+	}
+	mustApply(t, path, c, PlanOptions{Prune: true})
+	got, err := s.FindSettings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.BasicAuth.SignIn || got.BasicAuth.SignUp {
+		t.Fatalf("after the round trip: signin %t, signup %t; want both off", got.BasicAuth.SignIn, got.BasicAuth.SignUp)
+	}
+	if p := mustApply(t, export(), c, PlanOptions{Prune: true}); !p.Empty() {
+		t.Fatalf("plan of the second export:\n%s", diffText(t, p))
+	}
+}
+
 // TestChangeOneThing edits the applied file in one place and checks that
 // the diff names exactly what changed, and that applying it converges.
 func TestChangeOneThing(t *testing.T) {

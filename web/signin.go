@@ -59,7 +59,8 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	// attempt without an answer gets the form with a picture and says so,
 	// rather than "did not match" for a picture never shown. With the
 	// email's limit spent, such an attempt keeps its 429 (and the form its
-	// picture): only a solved CAPTCHA gets past that limit.
+	// picture): only a solved CAPTCHA gets past that limit, and only up
+	// to the email's higher CAPTCHA ceiling, past which nothing does.
 	captcha, limit := s.auth.SignInChallenge(r, email)
 	var err error
 	switch {
@@ -111,8 +112,9 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, status int
 	page := views.SignInPageView{SignInView: v, Providers: s.identityProviderButtons(r.Context(), next)}
 	if settings.BasicAuth.SignIn {
 		page.ResetURL = resetPasswordURL
-		// No CAPTCHA while the address's limit refuses outright: it could
-		// not help. Past the email's limit it can (account.go).
+		// No CAPTCHA while the address's limit or the email's CAPTCHA
+		// ceiling refuses outright: it could not help. Past the email's
+		// limit it can (account.go).
 		if captcha, _ := s.auth.SignInChallenge(r, email); captcha {
 			again := "/signin"
 			if next != "/" {

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,4 +61,51 @@ func TestSignInCaptchaGetsPastEmailLimit(t *testing.T) {
 	if got := e.whoIs(t, owner.cookie); got != "Dee Developer" {
 		t.Fatalf("signed in as %q", got)
 	}
+}
+
+// TestSignInCaptchaCeiling: a solved CAPTCHA gets past the email's limit
+// only up to the email's CAPTCHA ceiling (PerEmailWithCaptcha), however
+// many addresses the guesses come from: past it, even the right password
+// with a solved CAPTCHA from an address that never failed is 429 with a
+// Retry-After, and the form offers no CAPTCHA that could not help.
+func TestSignInCaptchaCeiling(t *testing.T) {
+	e := newEnvWith(t, envOptions{limits: auth.SignInLimits{
+		PerEmail:            auth.Limit{Failures: 3, Window: 15 * time.Minute},
+		PerIP:               auth.Limit{Failures: 3, Window: 15 * time.Minute},
+		PerEmailWithCaptcha: auth.Limit{Failures: 6, Window: time.Hour},
+	}})
+	wrong := url.Values{"email": {developerEmail}, "password": {"guess"}}
+	for range 3 {
+		wantStatus(t, "wrong password", e.visitorFrom("127.0.0.1").post(t, "/signin", wrong), http.StatusUnauthorized)
+	}
+	// The owner's tab, from an address that never failed, is shown a
+	// CAPTCHA while the ceiling is not reached yet.
+	owner := e.visitorFrom("127.0.0.9")
+	r := owner.post(t, "/signin", url.Values{"email": {developerEmail}, "password": {developerPassword}})
+	wantTooMany(t, r, 15*time.Minute)
+	ownerID, ownerDigits := e.captchaOf(t, r.body)
+
+	// Each further guess comes from a fresh address with the CAPTCHA
+	// solved, as a botnet reading the digits would.
+	for i := range 3 {
+		guesser := e.visitorFrom("127.0.0." + strconv.Itoa(3+i))
+		r := guesser.post(t, "/signin", url.Values{"email": {developerEmail}, "password": {"guess"}})
+		id, digits := e.captchaOf(t, r.body)
+		r = guesser.post(t, "/signin", url.Values{"email": {developerEmail}, "password": {"guess"}, "captcha_id": {id}, "captcha": {digits}})
+		wantStatus(t, "wrong password with the CAPTCHA solved", r, http.StatusUnauthorized)
+	}
+
+	r = owner.post(t, "/signin", url.Values{"email": {developerEmail}, "password": {developerPassword}, "captcha_id": {ownerID}, "captcha": {ownerDigits}})
+	wantTooMany(t, r, time.Hour)
+	if strings.Contains(r.body, "captcha_id") {
+		t.Fatalf("an email past its CAPTCHA ceiling is offered a CAPTCHA")
+	}
+	if got := e.whoIs(t, owner.cookie); got != "" {
+		t.Fatalf("signed in as %q past the ceiling", got)
+	}
+	// Without a CAPTCHA, from yet another address, too: the ceiling's
+	// window outlasts the email's limit.
+	e.clock.Advance(20 * time.Minute)
+	r = e.visitorFrom("127.0.0.20").post(t, "/signin", url.Values{"email": {developerEmail}, "password": {developerPassword}})
+	wantTooMany(t, r, 40*time.Minute)
 }

@@ -121,6 +121,10 @@ func TestSessionExpiry(t *testing.T) {
 		if c := sessionCookie(r); c == nil || c.MaxAge >= 0 {
 			t.Fatalf("the stale cookie is not deleted: %v", c)
 		}
+		// A visitor without a cookie is told nothing about one.
+		if r := e.send(t, http.MethodGet, "/apis", nil, nil); len(r.header.Values("Set-Cookie")) != 0 {
+			t.Fatalf("an anonymous page without a cookie sets %q", r.header.Values("Set-Cookie"))
+		}
 	})
 
 	t.Run("absolute", func(t *testing.T) {

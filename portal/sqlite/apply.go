@@ -130,7 +130,7 @@ func (s *Store) upsertUser(ctx context.Context, tx *sql.Tx, u *portal.User) erro
 		// outlives the role, state or password it was started with (a
 		// blocked user is signed out at once). In this transaction, so
 		// that a failed apply signs nobody out.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID); err != nil {
+		if err := deleteUserSessions(ctx, tx, u.ID, ""); err != nil {
 			return fmt.Errorf("end sessions of user %s: %w", u.Email, err)
 		}
 	}

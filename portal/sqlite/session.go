@@ -82,7 +82,20 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 
 // DeleteUserSessions removes every session of the user but exceptID.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, exceptID string) error {
-	if _, err := s.writer.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, exceptID); err != nil {
+	return deleteUserSessions(ctx, s.writer, userID, exceptID)
+}
+
+// execer is a *sql.DB or a *sql.Tx: sessions are written outside change
+// (no version bump), except when a change ends them with what it changes.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// deleteUserSessions removes every session of userID but exceptID ("":
+// all of them, no session id being empty), on its own or inside the
+// transaction of the change that ends them.
+func deleteUserSessions(ctx context.Context, db execer, userID int64, exceptID string) error {
+	if _, err := db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, exceptID); err != nil {
 		return fmt.Errorf("delete user sessions: %w", err)
 	}
 	return nil
