@@ -24,7 +24,8 @@
 //     checked against the token's; accounts found by (issuer, subject), for
 //     Entra by (tid, oid), never by email. Calls to providers go through
 //     NewProviderClient (timeouts, 1 MiB bodies) and a key set that
-//     refetches on an unknown kid at most once per interval.
+//     refetches when its keys do not verify a token (unknown kid, or new
+//     key material under a known one) at most once per interval.
 //   - oidc_check.go: CheckProvider, the administration's "test" of a
 //     provider: its discovery document and key set fetched as a sign-in
 //     would, with a problem worded to be shown.

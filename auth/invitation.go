@@ -36,7 +36,11 @@ func InvitationPath(token string) string { return "/confirm/invitation?token=" +
 // Invited reports whether u exists only as an invitation: pending, with no
 // password (a pending self-registration has one). Only such accounts may
 // be invited again or accept an invitation, so that an invitation never
-// hands over an account someone already holds.
+// hands over an account someone already holds. A provider sign-up whose
+// address is not confirmed yet is one too: nobody proved the address, so
+// nobody holds it; its identity is unconfirmed and goes when the
+// invitation is accepted (OIDC.LinkInvitation, and SetPassword with
+// Activate for a password).
 func Invited(u *portal.User) bool {
 	return u != nil && u.State == portal.UserPending && u.PasswordHash == ""
 }
@@ -82,6 +86,14 @@ func Invite(ctx context.Context, st InvitationStore, email, name string, role po
 		}
 		if err := st.DeleteUserAccountTokens(ctx, u.ID, portal.TokenInvitation); err != nil {
 			return nil, fmt.Errorf("void older invitations: %w", err)
+		}
+		// The account may be a provider sign-up waiting for its address
+		// to be confirmed. Its confirmation link would keep the identity
+		// the sign-up linked, and now make the account active with the
+		// role of this invitation: from here on, only the invitation
+		// makes it active, and accepting it removes that identity.
+		if err := st.DeleteUserAccountTokens(ctx, u.ID, portal.TokenConfirmSignup); err != nil {
+			return nil, fmt.Errorf("void sign-up confirmation links: %w", err)
 		}
 	case portal.ENOTFOUND:
 		u = &portal.User{Email: email, Name: name, Role: role, State: portal.UserPending}

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gorilla/sessions"
@@ -36,8 +34,10 @@ type IdentityStore interface {
 	CreateUser(ctx context.Context, u *portal.User) error
 	// DeleteUser undoes a sign-up whose identity could not be linked.
 	DeleteUser(ctx context.Context, id int64) error
-	// DeleteIdentity undoes the link of an invitation not accepted.
+	// DeleteIdentity undoes the link of an invitation not accepted, and
+	// removes the unconfirmed identities of an invited account.
 	DeleteIdentity(ctx context.Context, userID, id int64) error
+	FindUserIdentities(ctx context.Context, userID int64) ([]*portal.Identity, error)
 	FindSettings(ctx context.Context) (*portal.Settings, error)
 }
 
@@ -61,9 +61,6 @@ const (
 	// maxIdentityKey bounds an identity's issuer and subject, as
 	// portal.Identity.Validate does; checked before anything is stored.
 	maxIdentityKey = 500
-	// maxProviderName bounds the name taken from the provider, in bytes:
-	// within portal.User.Validate's 200 characters whatever the script.
-	maxProviderName = 200
 )
 
 // flowsKey holds the pending sign-ins in the session, as JSON.
@@ -546,7 +543,7 @@ func (o *OIDC) account(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 	}
 	now := o.now()
 	if f.Invite != "" {
-		return &Result{Next: f.Next, Invitation: f.Invite, Name: cleanName(c.Name),
+		return &Result{Next: f.Next, Invitation: f.Invite, Name: portal.CleanName(c.Name),
 			Identity: &portal.Identity{Provider: p.name, Issuer: issuer, Subject: subject, Email: email}}, nil
 	}
 	id, err := o.store.FindIdentity(ctx, issuer, subject)
@@ -615,17 +612,21 @@ func (o *OIDC) account(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 
 // LinkInvitation links the identity of an invitation flow (Result.
 // Invitation) to the invited user userID, before the caller uses the
-// invitation up, so that a refusal leaves the invitation usable. It
-// returns the identity linked by this call (nil when it was the user's
-// already), which the caller removes with UnlinkInvitation if accepting
-// the invitation fails after it. Errors: ECONFLICT (a refusal) when the
-// identity belongs to another account.
+// invitation up, so that a refusal leaves the invitation usable. Any other
+// identity the still pending account has is removed first (see
+// dropUnconfirmedIdentities). It returns the identity linked by this call
+// (nil when it was the user's already), which the caller removes with
+// UnlinkInvitation if accepting the invitation fails after it. Errors:
+// ECONFLICT (a refusal) when the identity belongs to another account.
 func (o *OIDC) LinkInvitation(ctx context.Context, res *Result, userID int64) (*portal.Identity, error) {
 	if res == nil || res.Identity == nil || res.Invitation == "" {
 		return nil, errors.New("auth: LinkInvitation needs the result of an invitation flow")
 	}
 	i := *res.Identity
 	i.UserID = userID
+	if err := o.dropUnconfirmedIdentities(ctx, &i); err != nil {
+		return nil, err
+	}
 	if err := o.store.CreateIdentity(ctx, &i); err != nil {
 		if portal.ErrorCode(err) != portal.ECONFLICT {
 			return nil, fmt.Errorf("link identity: %w", err)
@@ -637,6 +638,40 @@ func (o *OIDC) LinkInvitation(ctx context.Context, res *Result, userID int64) (*
 		return nil, nil
 	}
 	return &i, nil
+}
+
+// dropUnconfirmedIdentities removes the identities of keep's user, while
+// that user is pending, except keep itself. A pending account's identities
+// are unconfirmed: a provider sign-up whose address the provider did not
+// vouch for links its identity to an account nobody has proven the
+// address of, and an invitation to that address reuses the account (it
+// is pending, without a password). Left linked, that identity would sign
+// in to the account once the invitee accepted it, with the role they were
+// invited with. keep (the identity being linked) is spared, so that a
+// second tab accepting with the same identity does not unlink the first
+// one's.
+func (o *OIDC) dropUnconfirmedIdentities(ctx context.Context, keep *portal.Identity) error {
+	u, err := o.store.FindUserByID(ctx, keep.UserID)
+	if err != nil {
+		return fmt.Errorf("find invited user: %w", err)
+	}
+	if u.State != portal.UserPending {
+		return nil
+	}
+	ids, err := o.store.FindUserIdentities(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("find identities of invited user: %w", err)
+	}
+	for _, id := range ids {
+		if id.Issuer == keep.Issuer && id.Subject == keep.Subject {
+			continue
+		}
+		if err := o.store.DeleteIdentity(ctx, u.ID, id.ID); err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
+			return fmt.Errorf("remove unconfirmed identity: %w", err)
+		}
+		o.logger.InfoContext(ctx, "unconfirmed identity removed", "user_id", u.ID, "idp", id.Provider, "identity_id", id.ID)
+	}
+	return nil
 }
 
 // UnlinkInvitation removes an identity LinkInvitation linked, when the
@@ -676,7 +711,9 @@ func (o *OIDC) CompleteInvitation(ctx context.Context, w http.ResponseWriter, r 
 // portal's allowed domains. An existing account with the same email is
 // never taken over: its owner must sign in and link. An address the
 // provider does not vouch for makes the account pending, until its owner
-// confirms it by mail.
+// confirms it by mail; until then the identity is unconfirmed, and only
+// that confirmation link keeps it: every other way the account becomes
+// active (a password reset, an invitation accepted) removes it.
 func (o *OIDC) signUp(ctx context.Context, p *oidcProvider, c *idClaims, email, issuer, subject string) (*portal.User, error) {
 	if !p.signUp {
 		return nil, refuse(errNoAccount, "signup_disabled", nil)
@@ -698,13 +735,13 @@ func (o *OIDC) signUp(ctx context.Context, p *oidcProvider, c *idClaims, email, 
 	default:
 		return nil, fmt.Errorf("find user: %w", err)
 	}
-	name := cleanName(c.Name)
+	name := portal.CleanName(c.Name)
 	if name == "" {
-		name = cleanName(c.PreferredName)
+		name = portal.CleanName(c.PreferredName)
 	}
 	if name == "" {
 		name, _, _ = strings.Cut(email, "@")
-		name = cleanName(name)
+		name = portal.CleanName(name)
 	}
 	state := portal.UserActive
 	if !emailVerified(p, c) {
@@ -741,29 +778,6 @@ func emailVerified(p *oidcProvider, c *idClaims) bool {
 		return c.DomainOwnerVerified != nil && bool(*c.DomainOwnerVerified)
 	}
 	return false
-}
-
-// cleanName makes a name from the provider fit for an account: valid
-// UTF-8, control characters (line breaks, tabs) and runs of spaces turned
-// into single spaces, and at most maxProviderName bytes, cut between two
-// characters.
-func cleanName(s string) string {
-	s = strings.ToValidUTF8(s, "")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > maxProviderName {
-		i := maxProviderName
-		for i > 0 && !utf8.RuneStart(s[i]) {
-			i--
-		}
-		s = strings.TrimSpace(s[:i])
-	}
-	return s
 }
 
 // liveFlows returns the session's pending flows that have not expired.

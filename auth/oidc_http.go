@@ -24,9 +24,10 @@ const (
 	// keeps a hostile or broken provider from filling memory.
 	MaxProviderResponse = 1 << 20
 	// DefaultKeyRefetchInterval is the least time between two fetches of a
-	// provider's key set: a token with an unknown kid makes the portal
-	// refetch the keys (the provider may have rotated them), but a stream
-	// of forged kids must not turn the portal into a load generator.
+	// provider's key set: a token the cached keys do not verify makes the
+	// portal refetch the keys (the provider may have rotated them, or
+	// replaced a key under the same kid), but a provider minting such
+	// tokens must not make the portal fetch on every sign-in.
 	DefaultKeyRefetchInterval = time.Minute
 	// keyFetchRetry is the least time between a failed fetch of a key set
 	// and the next: short, so that a provider's passing failure does not
@@ -114,10 +115,17 @@ var asymmetricAlgs = []jose.SignatureAlgorithm{
 }
 
 // keySet is an oidc.KeySet over a provider's jwks_uri that refetches the
-// keys when a token names a kid it does not know, at most once per
-// interval (counted from the last such refetch, not from the first fetch). go-oidc's RemoteKeySet refetches on every unknown kid (it only
-// merges concurrent fetches), so a stream of tokens with made-up kids would
-// make the portal hammer the provider.
+// keys when the cached ones do not verify a token, whether its kid is
+// unknown (a rotation) or known (new key material under the same kid),
+// at most once per interval, counted from the last refetch (not from the
+// first fetch). go-oidc's RemoteKeySet refetches on every unknown kid (it
+// only merges concurrent fetches), with no bound at all.
+//
+// ID tokens reach the portal from the provider's token endpoint over the
+// back channel, never from the browser, so a visitor cannot hand the
+// portal a forged token to make it refetch; what the interval bounds is
+// a provider that misbehaves (or a broken key set), which must not cost
+// it a fetch on every sign-in.
 type keySet struct {
 	url      string
 	client   *http.Client
@@ -139,7 +147,7 @@ func newKeySet(url string, client *http.Client, interval time.Duration, now func
 
 var errBadSignature = errors.New("the signature does not verify with the provider's keys")
 
-var errKeyRefetchLimited = errors.New("no key matches the token's kid, and the key set was fetched too recently to fetch it again")
+var errKeyRefetchLimited = errors.New("the signature does not verify with the provider's keys, and the key set was fetched too recently to fetch it again")
 
 // VerifySignature checks jwt's signature with the provider's keys and
 // returns its payload.
@@ -157,16 +165,12 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	if payload, ok := verifyWith(jws, kid, k.keys); ok {
 		return payload, nil
 	}
-	if kid != "" && hasKid(k.keys, kid) {
-		// A known key that does not verify: fetching again would not
-		// help, and must not use up the refetch a rotation needs.
-		return nil, errBadSignature
-	}
+	// A known kid whose key does not verify is refetched as well: the
+	// provider may have replaced the key material under the same kid, and
+	// refusing it for good would lock every user of the provider out
+	// until the portal restarts.
 	if k.now().Before(k.next) {
-		if kid != "" {
-			return nil, errKeyRefetchLimited
-		}
-		return nil, errBadSignature
+		return nil, errKeyRefetchLimited
 	}
 	refetch := k.fetches > 0
 	k.fetches++
@@ -176,11 +180,11 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 		return nil, err
 	}
 	if refetch {
-		// Only a refetch for a kid the keys lacked opens the window: the
-		// first fetch merely fills the set, so that a provider rotating
-		// its keys soon after is followed at the first token it signs
-		// with the new one, while made-up kids still cost the provider at
-		// most one fetch per interval.
+		// Only a refetch opens the window: the first fetch merely fills
+		// the set, so that a provider rotating its keys soon after is
+		// followed at the first token it signs with the new one, while
+		// tokens the keys keep failing cost the provider at most one
+		// fetch per interval.
 		k.next = k.now().Add(k.interval)
 	}
 	k.keys = keys
@@ -188,15 +192,6 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 		return payload, nil
 	}
 	return nil, errBadSignature
-}
-
-func hasKid(keys []jose.JSONWebKey, kid string) bool {
-	for _, key := range keys {
-		if key.KeyID == kid {
-			return true
-		}
-	}
-	return false
 }
 
 func verifyWith(jws *jose.JSONWebSignature, kid string, keys []jose.JSONWebKey) ([]byte, bool) {

@@ -187,9 +187,9 @@ func (e *flowEnv) signInAt(t *testing.T, path string) (int, string) {
 	return res.StatusCode, strings.TrimSpace(string(body))
 }
 
-// TestOIDCKeyRefetchLimited: a token under an unknown kid makes the key
-// set refetch at most once per interval, and a rotation is picked up once
-// the interval has passed.
+// TestOIDCKeyRefetchLimited: a token the cached keys do not verify, under
+// an unknown kid or a known one, makes the key set refetch at most once
+// per interval, and a rotation is picked up once the interval has passed.
 func TestOIDCKeyRefetchLimited(t *testing.T) {
 	e := newFlowEnv(t, nil)
 	if status, body := e.signIn(t); status != 200 || body != "signed in as olive@example.org" {
@@ -229,6 +229,32 @@ func TestOIDCKeyRefetchLimited(t *testing.T) {
 	}
 	if n := e.idp.JWKSFetches(); n != 3 {
 		t.Fatalf("JWKS fetched %d times, want 3", n)
+	}
+	// A signature that does not verify under a kid the set holds is
+	// refetched too (the provider may have replaced the key under the same
+	// kid), once the interval has passed, and opens the window again.
+	e.advance(time.Minute + time.Second)
+	e.idp.SetMisbehaviour(devidp.BadSignature)
+	for range 3 {
+		if status, body := e.signIn(t); status != http.StatusForbidden || body != "id_token_signature" {
+			t.Fatalf("sign-in with a bad signature under the known kid = %d %s", status, body)
+		}
+	}
+	if n := e.idp.JWKSFetches(); n != 4 {
+		t.Fatalf("JWKS fetched %d times after bad signatures under a known kid, want 4 (one refetch)", n)
+	}
+	e.idp.SetMisbehaviour(devidp.Behave)
+	if status, body := e.signIn(t); status != 200 {
+		t.Fatalf("sign-in after the bad signatures = %d %s", status, body)
+	}
+	if err := e.idp.RotateKeys(); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := e.signIn(t); status != http.StatusForbidden || body != "id_token_signature" {
+		t.Fatalf("sign-in after a rotation within the window the bad signature opened = %d %s", status, body)
+	}
+	if n := e.idp.JWKSFetches(); n != 4 {
+		t.Fatalf("JWKS fetched %d times, want 4", n)
 	}
 }
 

@@ -97,6 +97,34 @@ func validateUserName(name string) error {
 	return nil
 }
 
+// CleanName makes s fit the rule validateUserName checks, for names the
+// portal did not get from a form (an identity provider's claims, rows
+// stored before the rule): valid UTF-8, control characters (line breaks,
+// tabs) and runs of spaces turned into single spaces, trimmed, and cut
+// to at most maxNameLength characters. It may return "", which the
+// caller replaces with a name of its own.
+func CleanName(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > maxNameLength {
+		n := 0
+		for i := range s {
+			if n == maxNameLength {
+				s = strings.TrimSpace(s[:i])
+				break
+			}
+			n++
+		}
+	}
+	return s
+}
+
 // ValidateEmail checks that s is a bare address (no display name).
 func ValidateEmail(s string) error {
 	if s == "" {
@@ -133,7 +161,12 @@ type UserService interface {
 	// must go with it (see PasswordChange), so that a failure leaves
 	// everything as it was: a reset link is not used up by a change that
 	// did not happen, and a new password never lives beside the sessions
-	// it was meant to end. Returns ENOTFOUND when the user does not exist
+	// it was meant to end. A pending user's identities are unconfirmed
+	// (a provider sign-up whose address the provider did not vouch for
+	// links one before anybody proved the address): activating the user
+	// (PasswordChange.Activate) deletes them in the same transaction, so
+	// that whoever linked them cannot sign in to the account its owner
+	// takes up. Returns ENOTFOUND when the user does not exist
 	// or ch.ResetToken is not a live reset link of theirs, EINVALID.
 	SetPassword(ctx context.Context, id int64, ch PasswordChange) (*User, error)
 }
@@ -147,7 +180,9 @@ type PasswordChange struct {
 	ResetToken string
 	Now        time.Time
 	// Activate makes a pending user active: a reset link proves the
-	// address, as a confirmation link would.
+	// address, as a confirmation link would. The identities the user had
+	// while pending are deleted with it: nobody proved they belong to the
+	// owner of the address (see SetPassword).
 	Activate bool
 	// KeepSession is the one session of the user that stays (the caller's
 	// own, after a password change); every other one ends, and with ""

@@ -258,9 +258,16 @@ func (s *Server) handleAcceptInvitation(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err) // used by a concurrent request: once only
 		return
 	}
-	active := portal.UserActive
-	if u, err = s.store.UpdateUser(ctx, u.ID, portal.UserUpdate{PasswordHash: &hash, State: &active}); err != nil {
+	// SetPassword with Activate, not a plain update: the account may be a
+	// provider sign-up whose address was never confirmed, and activating
+	// it removes the identity that sign-up linked, in the same
+	// transaction, so that it cannot sign in to the invitee's account.
+	if u, err = s.store.SetPassword(ctx, u.ID, portal.PasswordChange{PasswordHash: hash, Now: s.auth.Now(), Activate: true}); err != nil {
 		s.error(w, r, err)
+		return
+	}
+	if u.State != portal.UserActive {
+		s.error(w, r, errInviteeBlocked) // blocked since the link was checked
 		return
 	}
 	if err := s.auth.DeleteTokens(ctx, portal.TokenInvitation, u.ID); err != nil {
@@ -317,13 +324,18 @@ func (s *Server) handleAcceptInvitationWithProvider(w http.ResponseWriter, r *ht
 // acceptInvitationCallback finishes an invitation flow whose identity the
 // provider has proven. The identity is linked first, to the still pending
 // account (an identity of another account is refused and the invitation
-// stays usable); only then is the link used up and the account made
-// active. If a step after the link fails, the identity is unlinked again
-// and the account stays (or is put back) pending, so that it can be
+// stays usable; identities the pending account had are removed, since
+// nobody confirmed them); only then is the link used up and the account
+// made active. If a step after the link fails, the identity is unlinked
+// again and the account stays (or is put back) pending, so that it can be
 // invited again: never an active account without a password or an
-// identity.
+// identity. A request that loses the race for the link to another tab
+// that made the account active leaves that tab's work alone.
 func (s *Server) acceptInvitationCallback(w http.ResponseWriter, r *http.Request, res *auth.Result) {
 	ctx := r.Context()
+	// The undo runs to its end even when the visitor goes away: a
+	// cancelled request would otherwise leave the identity linked.
+	undoCtx := context.WithoutCancel(ctx)
 	_, u, err := s.invitation(ctx, res.Invitation)
 	if err != nil {
 		s.error(w, r, err)
@@ -337,20 +349,39 @@ func (s *Server) acceptInvitationCallback(w http.ResponseWriter, r *http.Request
 		s.error(w, r, err)
 		return
 	}
+	// undo unlinks the identity this request linked and, when activated
+	// (this request made the account active), puts it back to pending,
+	// unless it is no longer active: a block made meanwhile stays.
 	undo := func(activated bool) {
 		if activated {
-			pending := portal.UserPending
-			if _, err := s.store.UpdateUser(ctx, u.ID, portal.UserUpdate{State: &pending}); err != nil {
+			switch cur, err := s.store.FindUserByID(undoCtx, u.ID); {
+			case err != nil:
 				s.logger.ErrorContext(ctx, "put invited account back to pending", "request_id", requestIDFrom(ctx), "error", err)
+			case cur.State == portal.UserActive:
+				pending := portal.UserPending
+				if _, err := s.store.UpdateUser(undoCtx, u.ID, portal.UserUpdate{State: &pending}); err != nil {
+					s.logger.ErrorContext(ctx, "put invited account back to pending", "request_id", requestIDFrom(ctx), "error", err)
+				}
 			}
 		}
-		if err := s.oidc.UnlinkInvitation(ctx, linked); err != nil {
+		if err := s.oidc.UnlinkInvitation(undoCtx, linked); err != nil {
 			s.logger.ErrorContext(ctx, "unlink identity of unaccepted invitation", "request_id", requestIDFrom(ctx), "error", err)
 		}
 	}
 	if _, err := s.auth.RedeemToken(ctx, portal.TokenInvitation, res.Invitation); err != nil {
+		// Used by a concurrent request: once only. When that request (a
+		// second tab with the same identity, which found it linked and
+		// linked nothing) has made the account active, the identity is
+		// its way in: unlinking it would leave an active account nobody
+		// can sign in to. Only an account still pending is undone.
+		cur, ferr := s.store.FindUserByID(undoCtx, u.ID)
+		if ferr == nil && cur.State != portal.UserPending {
+			s.logger.InfoContext(ctx, "invitation accepted by another request", "request_id", requestIDFrom(ctx), "user_id", u.ID)
+			s.error(w, r, errInvitationAnswered)
+			return
+		}
 		undo(false)
-		s.error(w, r, err) // used by a concurrent request: once only
+		s.error(w, r, err)
 		return
 	}
 	active := portal.UserActive

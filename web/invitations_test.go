@@ -614,3 +614,60 @@ func TestInvitationWithProviderLinkedMeanwhile(t *testing.T) {
 		t.Fatalf("the invitation after the refusal = %d", p.status)
 	}
 }
+
+// otherTabStore makes another tab win the race for an invitation right
+// after this request linked its identity: that tab, signing in with the
+// same identity, found it linked (and linked nothing), used the link up
+// and made the account active.
+type otherTabStore struct {
+	auth.IdentityStore
+	st *sqlite.Store
+}
+
+func (s otherTabStore) CreateIdentity(ctx context.Context, i *portal.Identity) error {
+	if err := s.IdentityStore.CreateIdentity(ctx, i); err != nil {
+		return err
+	}
+	if err := s.st.DeleteUserAccountTokens(ctx, i.UserID, portal.TokenInvitation); err != nil {
+		return err
+	}
+	active := portal.UserActive
+	_, err := s.st.UpdateUser(ctx, i.UserID, portal.UserUpdate{State: &active})
+	return err
+}
+
+// TestInvitationWithProviderOtherTabWon: the request that finds the link
+// used up by a tab that already made the account active leaves that
+// tab's work alone: the identity stays linked and signs in, and the
+// account stays active.
+func TestInvitationWithProviderOtherTabWon(t *testing.T) {
+	ctx := context.Background()
+	e := newOIDCEnv(t, oidcOptions{identityStore: func(st *sqlite.Store) auth.IdentityStore {
+		return otherTabStore{IdentityStore: st, st: st}
+	}})
+	e.addProvider(t, func(p *portal.IdentityProvider) { p.SignUp = false })
+	e.idp.AddUser(devidp.User{Subject: "ivy-1", Email: "ivy.elsewhere@example.net", Name: "Ivy at the IdP"})
+	inv, err := auth.Invite(ctx, e.store, "ivy@example.org", "Ivy Invitee", portal.RoleDeveloper, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	login := b.post(t, e.portal.URL+"/confirm/invitation/idp/corp", url.Values{"token": {inv.Token}}, true)
+	end := b.submitLogin(t, login, "ivy-1", true)
+	if end.status != http.StatusNotFound || !strings.Contains(end.body, "already accepted") {
+		t.Fatalf("the losing request = %d %s\n%s", end.status, end.url, end.body)
+	}
+	u, err := e.store.FindUserByEmail(ctx, "ivy@example.org")
+	if err != nil || u.State != portal.UserActive {
+		t.Fatalf("invitee %+v, %v", u, err)
+	}
+	if ids := e.identities(t, "ivy@example.org"); len(ids) != 1 || ids[0].Subject != "ivy-1" {
+		t.Fatalf("invitee identities %+v", ids)
+	}
+	// The winner's way in works (the provider allows no sign-up, so only
+	// the linked identity can sign in).
+	b2 := newBrowser(t)
+	if end := e.signIn(t, b2, "corp", "ivy-1", ""); end.status != http.StatusOK || !e.signedIn(t, b2) {
+		t.Fatalf("signing in with the linked identity = %d %s\n%s", end.status, end.url, end.body)
+	}
+}

@@ -43,6 +43,8 @@ type oidcOptions struct {
 	accountLimits auth.AccountLimits
 	// identityStore, when set, wraps the store the OIDC sign-in uses.
 	identityStore func(*sqlite.Store) auth.IdentityStore
+	// captchas turns CAPTCHA challenges on (the reset form needs them).
+	captchas bool
 }
 
 const oidcSecret = "devidp-client-secret"
@@ -84,6 +86,11 @@ func newOIDCEnv(t *testing.T, o oidcOptions) *oidcEnv {
 	a, err := auth.New(auth.Config{Sessions: store, Users: store, Settings: store, Keys: keys, PublicURL: publicURL, Now: e.clock.Now, Logger: logger, Tokens: store, AccountLimits: o.accountLimits})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.captchas {
+		if a, err = auth.New(auth.Config{Sessions: store, Users: store, Settings: store, Keys: keys, PublicURL: publicURL, Now: e.clock.Now, Logger: logger, Tokens: store, AccountLimits: o.accountLimits, Captchas: store}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var ids auth.IdentityStore = store
 	if o.identityStore != nil {
@@ -433,7 +440,12 @@ func TestOIDCState(t *testing.T) {
 		cb := e.callbackURL(t, b, "olive-1")
 		u, _ := url.Parse(cb)
 		q := u.Query()
-		q.Set("state", q.Get("state")[:len(q.Get("state"))-1]+"A")
+		state := q.Get("state")
+		last := "A"
+		if strings.HasSuffix(state, last) {
+			last = "B" // a change, whatever the state ended with
+		}
+		q.Set("state", state[:len(state)-1]+last)
 		u.RawQuery = q.Encode()
 		if p := b.get(t, u.String(), true); p.status != http.StatusBadRequest || e.who(t, b) != "" {
 			t.Fatalf("tampered state = %d", p.status)
@@ -777,7 +789,8 @@ func TestOIDCSignUpSubjectTooLong(t *testing.T) {
 }
 
 // TestOIDCSignUpName: the provider's name loses its control characters
-// and is cut to 200 bytes between two characters.
+// and is cut to 200 characters, the limit of a user's name
+// (portal.CleanName).
 func TestOIDCSignUpName(t *testing.T) {
 	e := newOIDCEnv(t, oidcOptions{})
 	e.addProvider(t, nil)
@@ -790,10 +803,10 @@ func TestOIDCSignUpName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !utf8.ValidString(u.Name) || len(u.Name) > 200 || strings.ContainsAny(u.Name, "\r\n\t") || !strings.HasPrefix(u.Name, "Olive Oidc éé") {
-		t.Fatalf("name %q (%d bytes)", u.Name, len(u.Name))
+	if !utf8.ValidString(u.Name) || utf8.RuneCountInString(u.Name) > 200 || strings.ContainsAny(u.Name, "\r\n\t") || !strings.HasPrefix(u.Name, "Olive Oidc éé") {
+		t.Fatalf("name %q (%d characters)", u.Name, utf8.RuneCountInString(u.Name))
 	}
-	if want := "Olive Oidc " + strings.Repeat("é", (200-len("Olive Oidc "))/2); u.Name != want {
+	if want := "Olive Oidc " + strings.Repeat("é", 200-len("Olive Oidc ")); u.Name != want {
 		t.Fatalf("name %q, want %q", u.Name, want)
 	}
 }
@@ -1009,4 +1022,152 @@ func TestOIDCSignInAccountState(t *testing.T) {
 			t.Fatalf("not logged as %s", tc.reason)
 		}
 	}
+}
+
+// linkOf returns the token of the newest mail in the outbox to to whose
+// text links to path (a path with "?token=").
+func (e *oidcEnv) linkOf(t *testing.T, to, path string) string {
+	t.Helper()
+	re := regexp.MustCompile(regexp.QuoteMeta(e.portal.URL+path) + `([A-Za-z0-9_\-]+)`)
+	for _, m := range e.mails(t) {
+		if len(m.To) > 0 && m.To[0] == to {
+			if got := re.FindStringSubmatch(m.Text); got != nil {
+				return got[1]
+			}
+		}
+	}
+	t.Fatalf("no mail to %s links to %s", to, path)
+	return ""
+}
+
+// signedIn reports whether b is signed in (its /profile answers).
+func (e *oidcEnv) signedIn(t *testing.T, b *browser) bool {
+	t.Helper()
+	return b.get(t, e.portal.URL+"/profile", false).status == http.StatusOK
+}
+
+// TestOIDCPendingSignUpTakeover: someone signs up through a provider with
+// another person's address, which the provider does not vouch for: the
+// account is pending with their identity linked. When the owner of the
+// address takes the account up another way (an administrator's
+// invitation accepted with a password or an identity of their own, or a
+// password reset), that identity is removed, and signing in with it
+// afterwards lands nowhere.
+func TestOIDCPendingSignUpTakeover(t *testing.T) {
+	ctx := context.Background()
+	const victim = "vic@example.org"
+	const password = "a long passphrase of the real owner"
+	setup := func(t *testing.T) *oidcEnv {
+		e := newOIDCEnv(t, oidcOptions{captchas: true})
+		e.addProvider(t, nil)
+		e.idp.AddUser(devidp.User{Subject: "mallory-1", Email: victim, Name: "Mallory", EmailUnverified: true})
+		e.idp.AddUser(devidp.User{Subject: "vic-1", Email: victim, Name: "Vic at the IdP"})
+		end := e.signIn(t, newBrowser(t), "corp", "mallory-1", "")
+		if end.status != http.StatusOK || !strings.Contains(end.body, `data-testid="check-email"`) {
+			t.Fatalf("the attacker's sign-up = %d\n%s", end.status, end.body)
+		}
+		if ids := e.identities(t, victim); len(ids) != 1 || ids[0].Subject != "mallory-1" {
+			t.Fatalf("identities of the pending account %+v", ids)
+		}
+		return e
+	}
+	// attackerLocked fails unless the attacker's identity is gone and
+	// signing in with it leaves the browser anonymous, while the owner's
+	// account is active.
+	attackerLocked := func(t *testing.T, e *oidcEnv) {
+		t.Helper()
+		if _, err := e.store.FindIdentity(ctx, e.idp.Issuer(), "mallory-1"); portal.ErrorCode(err) != portal.ENOTFOUND {
+			t.Fatalf("the attacker's identity is still linked: %v", err)
+		}
+		b := newBrowser(t)
+		end := e.signIn(t, b, "corp", "mallory-1", "")
+		if end.status == http.StatusOK || e.signedIn(t, b) {
+			t.Fatalf("the attacker's sign-in = %d at %s, signed in: %v\n%s", end.status, end.url, e.signedIn(t, b), end.body)
+		}
+		if u, err := e.store.FindUserByEmail(ctx, victim); err != nil || u.State != portal.UserActive {
+			t.Fatalf("the owner's account %+v, %v", u, err)
+		}
+		if _, err := e.store.FindIdentity(ctx, e.idp.Issuer(), "mallory-1"); portal.ErrorCode(err) != portal.ENOTFOUND {
+			t.Fatalf("the attacker's sign-in linked the identity again: %v", err)
+		}
+	}
+	// invite has the administrator invite the address as an
+	// administrator, over HTTP; the sign-up's confirmation link stops
+	// working, and the invitation's token is returned.
+	invite := func(t *testing.T, e *oidcEnv) string {
+		t.Helper()
+		confirm := e.linkOf(t, victim, "/confirm/signup?token=")
+		admin := newBrowser(t)
+		admin.post(t, e.portal.URL+"/signin", url.Values{"email": {adminEmail}, "password": {adminPassword}}, true)
+		if e.who(t, admin) != "Ada Admin" {
+			t.Fatal("the administrator is not signed in")
+		}
+		if r := admin.post(t, e.portal.URL+"/admin/invitations", url.Values{"email": {victim}, "name": {"Vic Victim"}, "role": {"admin"}}, false); r.status != http.StatusSeeOther {
+			t.Fatalf("invite = %d\n%s", r.status, r.body)
+		}
+		// The pending sign-up's confirmation link would keep the
+		// attacker's identity on an account now invited as an
+		// administrator.
+		if p := newBrowser(t).post(t, e.portal.URL+"/confirm/signup", url.Values{"token": {confirm}}, true); p.status != http.StatusNotFound {
+			t.Fatalf("the sign-up's confirmation link after the invitation = %d\n%s", p.status, p.body)
+		}
+		if u, _ := e.store.FindUserByEmail(ctx, victim); u.State != portal.UserPending || u.Role != portal.RoleAdmin {
+			t.Fatalf("invited account %+v", u)
+		}
+		return e.linkOf(t, victim, "/confirm/invitation?token=")
+	}
+
+	t.Run("invitation accepted with a password", func(t *testing.T) {
+		e := setup(t)
+		token := invite(t, e)
+		b := newBrowser(t)
+		p := b.post(t, e.portal.URL+"/confirm/invitation", url.Values{"token": {token}, "password": {password}, "password2": {password}}, true)
+		if p.status != http.StatusOK || !strings.Contains(p.body, `data-testid="invitation-accepted"`) {
+			t.Fatalf("accepting = %d\n%s", p.status, p.body)
+		}
+		if ids := e.identities(t, victim); len(ids) != 0 {
+			t.Fatalf("identities after accepting with a password %+v", ids)
+		}
+		attackerLocked(t, e)
+	})
+	t.Run("invitation accepted with a provider", func(t *testing.T) {
+		e := setup(t)
+		token := invite(t, e)
+		b := newBrowser(t)
+		login := b.post(t, e.portal.URL+"/confirm/invitation/idp/corp", url.Values{"token": {token}}, true)
+		if end := b.submitLogin(t, login, "vic-1", true); end.status != http.StatusOK || end.url.Path != "/profile" {
+			t.Fatalf("accepting = %d %s\n%s", end.status, end.url, end.body)
+		}
+		if ids := e.identities(t, victim); len(ids) != 1 || ids[0].Subject != "vic-1" {
+			t.Fatalf("identities after accepting with a provider %+v", ids)
+		}
+		attackerLocked(t, e)
+		// The owner's own identity signs in.
+		b2 := newBrowser(t)
+		if end := e.signIn(t, b2, "corp", "vic-1", ""); end.status != http.StatusOK || !e.signedIn(t, b2) {
+			t.Fatalf("the owner's sign-in = %d %s", end.status, end.url)
+		}
+	})
+	t.Run("password reset", func(t *testing.T) {
+		e := setup(t)
+		b := newBrowser(t)
+		page := b.get(t, e.portal.URL+"/reset-password", false)
+		m := regexp.MustCompile(`name="captcha_id" value="([^"]+)"`).FindStringSubmatch(page.body)
+		if page.status != http.StatusOK || m == nil {
+			t.Fatalf("reset page = %d\n%s", page.status, page.body)
+		}
+		c, err := e.store.FindCaptcha(ctx, m[1], e.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := b.post(t, e.portal.URL+"/reset-password", url.Values{"email": {victim}, "captcha_id": {c.ID}, "captcha": {c.Digits}}, true); p.status != http.StatusOK {
+			t.Fatalf("asking for a reset = %d\n%s", p.status, p.body)
+		}
+		token := e.linkOf(t, victim, "/confirm/password?token=")
+		p := b.post(t, e.portal.URL+"/confirm/password", url.Values{"token": {token}, "password": {password}, "password2": {password}}, true)
+		if p.status != http.StatusOK || !strings.Contains(p.body, `data-testid="password-reset-done"`) {
+			t.Fatalf("resetting = %d\n%s", p.status, p.body)
+		}
+		attackerLocked(t, e)
+	})
 }

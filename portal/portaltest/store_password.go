@@ -149,6 +149,47 @@ var passwordTests = []storeTestCase{
 		_, err = st.s.SetPassword(st.ctx, u.ID+100, portal.PasswordChange{PasswordHash: "x", Now: now})
 		wantCode(t, err, portal.ENOTFOUND)
 	}},
+
+	// A pending account's identities are unconfirmed: activating it with
+	// a password deletes them with the activation. A password set on an
+	// active account (or without Activate) keeps them.
+	{"ActivateDropsPendingIdentities", func(st *storeTest) {
+		t := st.t
+		now := time.Now().UTC().Truncate(time.Second)
+		pending := &portal.User{Email: "taken@example.com", Name: "Taken", Role: portal.RoleDeveloper, State: portal.UserPending}
+		if err := st.s.CreateUser(st.ctx, pending); err != nil {
+			t.Fatal(err)
+		}
+		active := st.user("dev@example.com", portal.RoleDeveloper)
+		for i, uid := range []int64{pending.ID, active.ID} {
+			if err := st.s.CreateIdentity(st.ctx, &portal.Identity{UserID: uid, Provider: "corp", Issuer: "https://idp.example", Subject: []string{"mallory", "dev"}[i]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Without Activate the pending account keeps its identity.
+		if _, err := st.s.SetPassword(st.ctx, pending.ID, portal.PasswordChange{PasswordHash: "first", Now: now}); err != nil {
+			t.Fatal(err)
+		}
+		if ids, err := st.s.FindUserIdentities(st.ctx, pending.ID); err != nil || len(ids) != 1 {
+			t.Fatalf("identities of the pending user after a password without activation = %d, %v; want 1", len(ids), err)
+		}
+		got, err := st.s.SetPassword(st.ctx, pending.ID, portal.PasswordChange{PasswordHash: "reset", Now: now, Activate: true})
+		if err != nil || got.State != portal.UserActive {
+			t.Fatalf("SetPassword with Activate = %+v, %v", got, err)
+		}
+		if ids, err := st.s.FindUserIdentities(st.ctx, pending.ID); err != nil || len(ids) != 0 {
+			t.Fatalf("identities of the activated user = %d, %v; want none", len(ids), err)
+		}
+		_, err = st.s.FindIdentity(st.ctx, "https://idp.example", "mallory")
+		wantCode(t, err, portal.ENOTFOUND)
+		// Activate on an account already active changes nothing else.
+		if _, err := st.s.SetPassword(st.ctx, active.ID, portal.PasswordChange{PasswordHash: "reset", Now: now, Activate: true}); err != nil {
+			t.Fatal(err)
+		}
+		if ids, err := st.s.FindUserIdentities(st.ctx, active.ID); err != nil || len(ids) != 1 {
+			t.Fatalf("identities of the active user after a reset = %d, %v; want 1", len(ids), err)
+		}
+	}},
 }
 
 // lastAdminTests: the store, inside the change's transaction, refuses to

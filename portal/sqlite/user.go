@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/porticoapi/portico/portal"
 )
@@ -147,6 +148,8 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate)
 		}
 		if upd.Name != nil {
 			u.Name = *upd.Name
+		} else {
+			cleanStoredName(u)
 		}
 		if upd.Role != nil {
 			u.Role = *upd.Role
@@ -172,6 +175,18 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate)
 		return nil, err
 	}
 	return u, nil
+}
+
+// cleanStoredName makes the name of a row read back for a change that
+// does not set it pass portal's name rule: rows stored before the rule
+// refused control characters would otherwise fail Validate, and with it
+// every change that re-validates the whole row (blocking the user, a
+// password reset) for a reason that has nothing to do with the change.
+func cleanStoredName(u *portal.User) {
+	u.Name = portal.CleanName(u.Name)
+	if u.Name == "" {
+		u.Name, _, _ = strings.Cut(u.Email, "@")
+	}
 }
 
 // keepAnAdmin returns portal.LastAdminError for u when, after a change in
@@ -202,8 +217,9 @@ func countActiveAdmins(ctx context.Context, tx *sql.Tx) (int, error) {
 
 // SetPassword sets the password with what goes with it in one
 // transaction: the reset link used up (ENOTFOUND when it is not live), a
-// pending user activated, the user's reset links voided and their
-// sessions but ch.KeepSession deleted.
+// pending user activated (and the identities linked while pending
+// deleted), the user's reset links voided and their sessions but
+// ch.KeepSession deleted.
 func (s *Store) SetPassword(ctx context.Context, id int64, ch portal.PasswordChange) (*portal.User, error) {
 	if ch.PasswordHash == "" {
 		return nil, portal.Errorf(portal.EINVALID, "Password required.")
@@ -230,14 +246,27 @@ func (s *Store) SetPassword(ctx context.Context, id int64, ch portal.PasswordCha
 			}
 		}
 		u.PasswordHash = ch.PasswordHash
-		if ch.Activate && u.State == portal.UserPending {
+		activated := ch.Activate && u.State == portal.UserPending
+		if activated {
 			u.State = portal.UserActive
 		}
+		cleanStoredName(u)
 		if err := u.Validate(); err != nil {
 			return err
 		}
 		if err := s.updateUser(ctx, tx, u); err != nil {
 			return err
+		}
+		if activated {
+			// A pending account's identities are unconfirmed: a provider
+			// sign-up the provider did not vouch for links its identity
+			// to an address nobody has proven. Only that sign-up's own
+			// confirmation link keeps them; a reset link proves the
+			// address to its owner, who may not be the one who linked
+			// them, so they go with the activation, in its transaction.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE user_id = ?`, id); err != nil {
+				return fmt.Errorf("delete unconfirmed identities: %w", err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?`, id, reset); err != nil {
 			return fmt.Errorf("void reset tokens: %w", err)
