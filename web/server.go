@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/mail"
@@ -95,8 +94,8 @@ type Server struct {
 	mail         mail.Sender
 	mailText     *mail.Templates
 	handler      http.Handler
-	// background tracks work done after its answer (background.go).
-	background sync.WaitGroup
+	// background runs work done after its answer (background.go).
+	background *background
 }
 
 // New checks c and builds the server with its route table.
@@ -118,6 +117,7 @@ func New(c Config) (*Server, error) {
 		oidc:       c.OIDC,
 		pages:      newPageCache(c.Store),
 		mail:       c.Mail,
+		background: newBackground(),
 	}
 	if c.PublicURL != "" {
 		if s.publicURL, err = parseBaseURL(c.PublicURL); err != nil {

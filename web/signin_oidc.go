@@ -68,15 +68,30 @@ func (s *Server) confirmProviderSignUp(w http.ResponseWriter, r *http.Request, u
 	ctx := r.Context()
 	if err := s.sendConfirmation(ctx, u); err != nil {
 		// Without the mail the account could never be confirmed: remove
-		// it (and its identity), so that signing in again retries.
-		if derr := s.store.DeleteUser(ctx, u.ID); derr != nil {
+		// it (and its identity), so that signing in again retries; the
+		// removal must not depend on the visitor waiting for it. The
+		// provider has said who they are, so saying the mail failed
+		// tells nothing new.
+		s.logger.ErrorContext(ctx, "send confirmation mail", "request_id", requestIDFrom(ctx), "error", err)
+		if derr := s.store.DeleteUser(context.WithoutCancel(ctx), u.ID); derr != nil {
 			s.logger.ErrorContext(ctx, "remove unconfirmable account", "request_id", requestIDFrom(ctx), "error", derr)
 		}
-		s.error(w, r, err)
+		s.error(w, r, errConfirmationNotSent)
 		return
 	}
-	s.renderCheckEmail(w, r)
+	s.renderMessage(w, r, views.MessageView{
+		Heading: "Confirm your email address",
+		Paragraphs: []string{
+			"The identity provider did not confirm that " + u.Email + " is yours, so we have sent a message to it. Open the link in it to finish signing up; it works once, for 24 hours.",
+			"Nothing arrived after a few minutes? Look in your spam folder, then sign in again for a new message.",
+		},
+		TestID: "check-email",
+	})
 }
+
+// errConfirmationNotSent answers a provider sign-up whose confirmation
+// mail could not be sent.
+var errConfirmationNotSent = portal.Errorf(portal.EUNAVAILABLE, "We could not send the message that confirms your email address. Please try again in a few minutes.")
 
 // handleLinkIdentity starts a flow that links an identity at the provider
 // {idp} to the signed-in user; they come back to their profile.

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -157,9 +159,12 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 	switch err := s.store.CreateUser(ctx, u); portal.ErrorCode(err) {
 	case "":
 	case portal.ECONFLICT:
-		if err := s.sendMail(ctx, mail.AccountExists, u.Email, resetPasswordURL, mail.Data{}); err != nil {
-			s.logger.ErrorContext(ctx, "send account-exists mail", "request_id", requestIDFrom(ctx), "error", err)
-		}
+		// After the answer, as the confirmation below: both answers take
+		// the same time and read the same.
+		to := u.Email
+		s.inBackground(ctx, "send account-exists mail", func(ctx context.Context) error {
+			return s.sendMail(ctx, mail.AccountExists, to, resetPasswordURL, mail.Data{})
+		})
 		s.renderCheckEmail(w, r)
 		return
 	default:
@@ -175,16 +180,20 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	if err := s.sendConfirmation(ctx, u); err != nil {
-		// Without the mail the account could never be confirmed: remove
-		// it, so that signing up again works. The answer stays the check-
-		// your-email page, as for a known address whose mail failed:
-		// an error here would tell that the address had no account.
-		s.logger.ErrorContext(ctx, "send confirmation mail", "request_id", requestIDFrom(ctx), "error", err)
-		if derr := s.store.DeleteUser(ctx, u.ID); derr != nil {
-			s.logger.ErrorContext(ctx, "remove unconfirmable account", "request_id", requestIDFrom(ctx), "error", derr)
+	s.inBackground(ctx, "send confirmation mail", func(ctx context.Context) error {
+		err := s.sendConfirmation(ctx, u)
+		if err != nil {
+			// Without the mail the account could never be confirmed:
+			// remove it, so that signing up again works. The answer was
+			// the check-your-email page all the same, as for a known
+			// address: an error would tell that the address had no
+			// account.
+			if derr := s.store.DeleteUser(ctx, u.ID); derr != nil {
+				err = errors.Join(err, fmt.Errorf("remove unconfirmable account: %w", derr))
+			}
 		}
-	}
+		return err
+	})
 	s.renderCheckEmail(w, r)
 }
 
@@ -203,8 +212,8 @@ func (s *Server) renderCheckEmail(w http.ResponseWriter, r *http.Request) {
 	s.renderMessage(w, r, views.MessageView{
 		Heading: "Check your email",
 		Paragraphs: []string{
-			"We have sent a message to the address you gave. Open the link in it to finish signing up; it works once, for 24 hours.",
-			"Nothing arrived after a few minutes? Look in your spam folder, or ask for a password reset link, which also activates the account.",
+			"If the address you gave can sign up here, a message is on its way to it. Open the link in it to finish signing up; it works once, for 24 hours.",
+			"Nothing arrived after a few minutes? Look in your spam folder, check the address you typed, and sign up again.",
 		},
 		TestID: "check-email",
 	})

@@ -2,13 +2,13 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/mail"
 	"github.com/porticoapi/portico/portal"
 	"github.com/porticoapi/portico/web/components"
@@ -59,7 +59,15 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, notFound)
 		return
 	}
-	sub, err := portal.SubscriptionRequest{Product: p, Owner: user, DisplayName: form.DisplayName, TermsAccepted: form.Accepted}.Subscription()
+	var sub *portal.Subscription
+	if s.auth != nil {
+		// Each request may mail every administrator: bounded per user,
+		// so that subscribing and cancelling in a loop floods nobody.
+		err = s.auth.LimitAccount(auth.ActionSubscribe, user.Email)
+	}
+	if err == nil {
+		sub, err = portal.SubscriptionRequest{Product: p, Owner: user, DisplayName: form.DisplayName, TermsAccepted: form.Accepted}.Subscription()
+	}
 	if err == nil {
 		err = s.store.CreateSubscription(ctx, sub)
 	}
@@ -360,33 +368,28 @@ func subscriptionURL(id int64) string { return "/subscriptions/" + strconv.Forma
 
 // notifyApprovalPending tells every active administrator, after the
 // answer (inBackground), that sub waits for their approval: a slow mail
-// server must not hold up the developer's page. The subscription exists
-// whatever happens to the mail, so a failure is logged, not shown to the
-// developer.
+// server must not hold up the developer's page. Each administrator's mail
+// is a piece of work of its own, with its own time, so that one bad
+// address or a long list does not keep the others uninformed. The
+// subscription exists whatever happens to the mail, so a failure is
+// logged, not shown to the developer.
 func (s *Server) notifyApprovalPending(ctx context.Context, sub *portal.Subscription, p *portal.Product, requester *portal.User) {
+	admins, _, err := s.store.FindUsers(ctx, portal.UserFilter{Role: portal.RoleAdmin, State: portal.UserActive})
+	if err != nil {
+		s.logger.ErrorContext(ctx, "send "+mail.ApprovalPending+" mail", "request_id", requestIDFrom(ctx), "error", err)
+		return
+	}
 	who := requester.Email
 	if requester.Name != "" {
 		who = requester.Name + " <" + requester.Email + ">"
 	}
 	product, subscription, link := p.Title(), sub.Title(), adminSubscriptionURL(sub.ID)
-	s.inBackground(ctx, "send "+mail.ApprovalPending+" mail", func(ctx context.Context) error {
-		admins, _, err := s.store.FindUsers(ctx, portal.UserFilter{Role: portal.RoleAdmin, State: portal.UserActive})
-		if err != nil {
-			return err
-		}
-		// One administrator's bad address must not keep the others
-		// uninformed.
-		var errs []error
-		for _, a := range admins {
-			errs = append(errs, s.sendMail(ctx, mail.ApprovalPending, a.Email, link, mail.Data{
-				Name:         a.Name,
-				Product:      product,
-				Subscription: subscription,
-				Requester:    who,
-			}))
-		}
-		return errors.Join(errs...)
-	})
+	for _, a := range admins {
+		to, d := a.Email, mail.Data{Name: a.Name, Product: product, Subscription: subscription, Requester: who}
+		s.inBackground(ctx, "send "+mail.ApprovalPending+" mail", func(ctx context.Context) error {
+			return s.sendMail(ctx, mail.ApprovalPending, to, link, d)
+		})
+	}
 }
 
 // notifySubscriptionDecision emails the owner of sub, after the answer,

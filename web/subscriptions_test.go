@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -759,4 +760,28 @@ func TestProductPageShowsOwnSubscriptions(t *testing.T) {
 	if !strings.Contains(e.do(t, http.MethodGet, "/products/silver", "", http.Header{"Cookie": {eve}}).body, `data-testid="subscribe-form"`) {
 		t.Errorf("another developer has no subscribe form")
 	}
+}
+
+// TestSubscribeLimitedPerUser: each subscription request may mail every
+// administrator, so a user may ask for only so many an hour (429 with
+// Retry-After, the form shown again); another user is not held back.
+func TestSubscribeLimitedPerUser(t *testing.T) {
+	e := newEnvWith(t, envOptions{accountLimits: auth.AccountLimits{SubscribePerUser: auth.Limit{Failures: 2, Window: time.Hour}}})
+	e.addProduct(t, "gold", nil)
+	dev := e.cookieOf(t, "developer")
+	for i := range 2 {
+		wantStatus(t, "subscribe "+strconv.Itoa(i+1), e.subscribe(t, dev, url.Values{"product": {"gold"}}), http.StatusSeeOther)
+	}
+	r := e.subscribe(t, dev, url.Values{"product": {"gold"}})
+	wantTooMany(t, r, time.Hour)
+	if !strings.Contains(r.body, `data-testid="subscribe-form"`) || !strings.Contains(r.body, "Too many attempts") {
+		t.Fatalf("the refusal does not show the form with the reason:\n%s", r.body)
+	}
+	if n := len(e.subscriptionsOf(t, developerEmail, "gold")); n != 2 {
+		t.Fatalf("%d subscriptions after the refusal, want 2", n)
+	}
+	wantStatus(t, "another user subscribes", e.subscribe(t, e.cookieOf(t, "admin"), url.Values{"product": {"gold"}}), http.StatusSeeOther)
+	e.clock.Advance(time.Hour)
+	dev = e.signIn(t, developerEmail, developerPassword, "") // the session has idled out
+	wantStatus(t, "an hour later", e.subscribe(t, dev, url.Values{"product": {"gold"}}), http.StatusSeeOther)
 }

@@ -249,9 +249,15 @@ func (c *cli) serve(ctx context.Context, name string, args []string, planes plan
 		}
 	}
 	if portalServer != nil {
-		if err := portalServer.Drain(shutdown); err != nil {
-			log.Warn("shutdown: mail still being sent", "error", err)
+		// Mail the portal sends after its answers (a reset link) gets a
+		// budget of its own, not what the requests left of theirs; what
+		// is not sent by then is cancelled and logged before the store
+		// closes.
+		drain, drained := context.WithTimeout(context.Background(), shutdownTimeout)
+		if err := portalServer.Drain(drain); err != nil {
+			log.Warn("shutdown: mail still being sent was cancelled", "error", err)
 		}
+		drained()
 	}
 	cancel()
 	wg.Wait()

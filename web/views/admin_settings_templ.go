@@ -90,7 +90,7 @@ func SettingsPage(v SettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.CheckboxField(components.Checkbox{ID: "settings-signup", Name: "signup", Label: "Self sign-up", Checked: v.Form.SignUp, Hint: "Visitors may create an account (behind a CAPTCHA). Needs sign-in with email and password.", TestID: "settings-signup"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.CheckboxField(components.Checkbox{ID: "settings-signup", Name: "signup", Label: "Self sign-up", Checked: v.Form.SignUp, Hint: "Visitors may create an account with email and password (behind a CAPTCHA). Needs sign-in with email and password. Each identity provider has a sign-up switch of its own.", TestID: "settings-signup"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
