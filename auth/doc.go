@@ -22,7 +22,10 @@
 //     checks it leaves out (sub, iat, untrusted audiences, azp, nonce,
 //     Entra's {tenantid} issuer and allowed tenants); the userinfo sub
 //     checked against the token's; accounts found by (issuer, subject), for
-//     Entra by (tid, oid), never by email. Calls to providers go through
+//     Entra by (tid, oid), never by email; an identity a sign-up linked to
+//     an address the provider did not vouch for is unconfirmed and never
+//     signs in until the confirmation link mailed to the address is used,
+//     whatever the account's state. Calls to providers go through
 //     NewProviderClient (timeouts, 1 MiB bodies) and a key set that
 //     refetches when its keys do not verify a token (unknown kid, or new
 //     key material under a known one) at most once per interval.

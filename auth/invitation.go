@@ -39,8 +39,7 @@ func InvitationPath(token string) string { return "/confirm/invitation?token=" +
 // hands over an account someone already holds. A provider sign-up whose
 // address is not confirmed yet is one too: nobody proved the address, so
 // nobody holds it; its identity is unconfirmed and goes when the
-// invitation is accepted (OIDC.LinkInvitation, and SetPassword with
-// Activate for a password).
+// invitation is accepted (AcceptInvitation).
 func Invited(u *portal.User) bool {
 	return u != nil && u.State == portal.UserPending && u.PasswordHash == ""
 }
@@ -113,6 +112,26 @@ func Invite(ctx context.Context, st InvitationStore, email, name string, role po
 		return nil, fmt.Errorf("create invitation token: %w", err)
 	}
 	return &Invitation{User: u, Token: token, ExpiresAt: t.ExpiresAt, TTL: ttl}, nil
+}
+
+// AcceptInvitation accepts the invitation of the link token with acc's
+// password hash or identity (portal.AccountTokenService.AcceptInvitation:
+// one transaction, so that a refusal leaves the link usable). It does not
+// start a session. Errors: ENOTFOUND (the one invalid-link answer) for a
+// link that does not work, and the store's EFORBIDDEN, ECONFLICT.
+func (a *Auth) AcceptInvitation(ctx context.Context, token string, acc portal.InvitationAcceptance) (*portal.User, error) {
+	if a.tokens == nil {
+		return nil, errTokensUnavailable
+	}
+	if _, ok := parseToken(token); !ok {
+		return nil, errInvalidLink
+	}
+	acc.Token, acc.Now = tokenID(token), a.now()
+	u, err := a.tokens.AcceptInvitation(ctx, acc)
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return nil, errInvalidLink
+	}
+	return u, err
 }
 
 // Now is the clock of Auth: the time links are issued and checked at.

@@ -34,10 +34,9 @@ type IdentityStore interface {
 	CreateUser(ctx context.Context, u *portal.User) error
 	// DeleteUser undoes a sign-up whose identity could not be linked.
 	DeleteUser(ctx context.Context, id int64) error
-	// DeleteIdentity undoes the link of an invitation not accepted, and
-	// removes the unconfirmed identities of an invited account.
+	// DeleteIdentity removes an unconfirmed identity that its account's
+	// signed-in owner links again, confirmed.
 	DeleteIdentity(ctx context.Context, userID, id int64) error
-	FindUserIdentities(ctx context.Context, userID int64) ([]*portal.Identity, error)
 	FindSettings(ctx context.Context) (*portal.Settings, error)
 }
 
@@ -192,6 +191,10 @@ var (
 	errIdentityTooLong   = portal.Errorf(portal.EFORBIDDEN, "The identity provider names your account with an identifier longer than this portal can store, so you were not signed in. Tell the portal's administrators.")
 	errLinkSessionChange = portal.Errorf(portal.EFORBIDDEN, "You are no longer signed in as the account this identity was to be linked to. Sign in and try again.")
 )
+
+// errIdentityUnconfirmed refuses an identity a provider sign-up linked to
+// an address nobody has confirmed yet, whatever state the account is in.
+var errIdentityUnconfirmed = portal.Errorf(portal.EFORBIDDEN, "This identity is not confirmed yet: confirm your email address with the link in the message we sent you, then sign in again.")
 
 // refusal is a failed flow: the error the visitor sees and the reason that
 // goes to the log.
@@ -560,6 +563,16 @@ func (o *OIDC) account(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 		if id != nil && id.UserID != f.LinkUser {
 			return nil, refuse(errLinkedElsewhere, "identity_linked_elsewhere", fmt.Errorf("identity %d of user %d", id.ID, id.UserID))
 		}
+		if id != nil && id.Unconfirmed {
+			// The signed-in owner of the account has just signed in with
+			// the identity at the provider: that confirms it. It is
+			// linked again, confirmed; the user's other unconfirmed
+			// identities are not theirs to vouch for.
+			if err := o.store.DeleteIdentity(ctx, f.LinkUser, id.ID); err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
+				return nil, fmt.Errorf("relink unconfirmed identity: %w", err)
+			}
+			id = nil
+		}
 		if id == nil {
 			if err := o.store.CreateIdentity(ctx, &portal.Identity{UserID: f.LinkUser, Provider: p.name, Issuer: issuer, Subject: subject, Email: email}); err != nil {
 				if portal.ErrorCode(err) == portal.ECONFLICT {
@@ -578,6 +591,13 @@ func (o *OIDC) account(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 
 	var u *portal.User
 	created := false
+	if id != nil && id.Unconfirmed {
+		// Linked by a provider sign-up whose address nobody has proven
+		// yet: only the confirmation link mailed to the address makes it
+		// sign in, whatever happened to the account meanwhile (an
+		// administrator's unblock, a config file's state: active).
+		return nil, refuse(errIdentityUnconfirmed, "identity_unconfirmed", fmt.Errorf("identity %d of user %d", id.ID, id.UserID))
+	}
 	if id != nil {
 		if u, err = o.store.FindUserByID(ctx, id.UserID); err != nil {
 			return nil, fmt.Errorf("find identity user: %w", err)
@@ -610,82 +630,9 @@ func (o *OIDC) account(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 	return &Result{User: u, Next: f.Next, Created: created}, nil
 }
 
-// LinkInvitation links the identity of an invitation flow (Result.
-// Invitation) to the invited user userID, before the caller uses the
-// invitation up, so that a refusal leaves the invitation usable. Any other
-// identity the still pending account has is removed first (see
-// dropUnconfirmedIdentities). It returns the identity linked by this call
-// (nil when it was the user's already), which the caller removes with
-// UnlinkInvitation if accepting the invitation fails after it. Errors:
-// ECONFLICT (a refusal) when the identity belongs to another account.
-func (o *OIDC) LinkInvitation(ctx context.Context, res *Result, userID int64) (*portal.Identity, error) {
-	if res == nil || res.Identity == nil || res.Invitation == "" {
-		return nil, errors.New("auth: LinkInvitation needs the result of an invitation flow")
-	}
-	i := *res.Identity
-	i.UserID = userID
-	if err := o.dropUnconfirmedIdentities(ctx, &i); err != nil {
-		return nil, err
-	}
-	if err := o.store.CreateIdentity(ctx, &i); err != nil {
-		if portal.ErrorCode(err) != portal.ECONFLICT {
-			return nil, fmt.Errorf("link identity: %w", err)
-		}
-		have, ferr := o.store.FindIdentity(ctx, i.Issuer, i.Subject)
-		if ferr != nil || have.UserID != userID {
-			return nil, o.log(ctx, i.Provider, refuse(errLinkedElsewhere, "identity_linked_elsewhere", err))
-		}
-		return nil, nil
-	}
-	return &i, nil
-}
-
-// dropUnconfirmedIdentities removes the identities of keep's user, while
-// that user is pending, except keep itself. A pending account's identities
-// are unconfirmed: a provider sign-up whose address the provider did not
-// vouch for links its identity to an account nobody has proven the
-// address of, and an invitation to that address reuses the account (it
-// is pending, without a password). Left linked, that identity would sign
-// in to the account once the invitee accepted it, with the role they were
-// invited with. keep (the identity being linked) is spared, so that a
-// second tab accepting with the same identity does not unlink the first
-// one's.
-func (o *OIDC) dropUnconfirmedIdentities(ctx context.Context, keep *portal.Identity) error {
-	u, err := o.store.FindUserByID(ctx, keep.UserID)
-	if err != nil {
-		return fmt.Errorf("find invited user: %w", err)
-	}
-	if u.State != portal.UserPending {
-		return nil
-	}
-	ids, err := o.store.FindUserIdentities(ctx, u.ID)
-	if err != nil {
-		return fmt.Errorf("find identities of invited user: %w", err)
-	}
-	for _, id := range ids {
-		if id.Issuer == keep.Issuer && id.Subject == keep.Subject {
-			continue
-		}
-		if err := o.store.DeleteIdentity(ctx, u.ID, id.ID); err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
-			return fmt.Errorf("remove unconfirmed identity: %w", err)
-		}
-		o.logger.InfoContext(ctx, "unconfirmed identity removed", "user_id", u.ID, "idp", id.Provider, "identity_id", id.ID)
-	}
-	return nil
-}
-
-// UnlinkInvitation removes an identity LinkInvitation linked, when the
-// invitation could not be accepted after all. Nil i does nothing.
-func (o *OIDC) UnlinkInvitation(ctx context.Context, i *portal.Identity) error {
-	if i == nil {
-		return nil
-	}
-	return o.store.DeleteIdentity(ctx, i.UserID, i.ID)
-}
-
 // CompleteInvitation signs in the invited user userID once the caller has
-// linked the identity (LinkInvitation) and accepted the invitation: it
-// starts a new session for them. Errors: EFORBIDDEN when the user is not
+// accepted the invitation with the flow's identity (Auth.AcceptInvitation):
+// it starts a new session for them. Errors: EFORBIDDEN when the user is not
 // active.
 func (o *OIDC) CompleteInvitation(ctx context.Context, w http.ResponseWriter, r *http.Request, res *Result, userID int64) error {
 	if res == nil || res.Identity == nil || res.Invitation == "" {
@@ -711,8 +658,9 @@ func (o *OIDC) CompleteInvitation(ctx context.Context, w http.ResponseWriter, r 
 // portal's allowed domains. An existing account with the same email is
 // never taken over: its owner must sign in and link. An address the
 // provider does not vouch for makes the account pending, until its owner
-// confirms it by mail; until then the identity is unconfirmed, and only
-// that confirmation link keeps it: every other way the account becomes
+// confirms it by mail; until then the identity is unconfirmed
+// (portal.Identity.Unconfirmed: it does not sign in), and only that
+// confirmation link confirms it: every other way the account becomes
 // active (a password reset, an invitation accepted) removes it.
 func (o *OIDC) signUp(ctx context.Context, p *oidcProvider, c *idClaims, email, issuer, subject string) (*portal.User, error) {
 	if !p.signUp {
@@ -754,7 +702,8 @@ func (o *OIDC) signUp(ctx context.Context, p *oidcProvider, c *idClaims, email, 
 		}
 		return nil, fmt.Errorf("create user: %w", err)
 	}
-	if err := o.store.CreateIdentity(ctx, &portal.Identity{UserID: u.ID, Provider: p.name, Issuer: issuer, Subject: subject, Email: email}); err != nil {
+	if err := o.store.CreateIdentity(ctx, &portal.Identity{UserID: u.ID, Provider: p.name, Issuer: issuer, Subject: subject, Email: email,
+		Unconfirmed: state == portal.UserPending}); err != nil {
 		// A user without the identity would hold the address with no way
 		// in, and refuse every later sign-in as email_taken_not_linked.
 		if derr := o.store.DeleteUser(ctx, u.ID); derr != nil {

@@ -124,8 +124,10 @@ func newFlowEnv(t *testing.T, client *http.Client) *flowEnv {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
 			}
-			if _, err := e.oidc.LinkInvitation(r.Context(), res, u.ID); err != nil {
-				http.Error(w, auth.RefusalReason(err), http.StatusForbidden)
+			i := *res.Identity
+			i.UserID = u.ID
+			if err := e.store.CreateIdentity(r.Context(), &i); err != nil {
+				http.Error(w, err.Error(), http.StatusForbidden)
 				return
 			}
 			if err := e.oidc.CompleteInvitation(r.Context(), w, r, res, u.ID); err != nil {
@@ -332,8 +334,9 @@ func TestDiscoveryURL(t *testing.T) {
 }
 
 // TestOIDCInvitation: an invitation flow verifies the identity without
-// touching accounts, and CompleteInvitation links it to the invited user,
-// after which the identity signs in to that account.
+// touching accounts; once the caller has linked it to the invited user
+// (the store's AcceptInvitation, here CreateIdentity), CompleteInvitation
+// signs them in, and the identity signs in to that account from then on.
 func TestOIDCInvitation(t *testing.T) {
 	e := newFlowEnv(t, nil)
 	if status, body := e.signInAt(t, "/signin/corp?invite=tok-1"); status != 200 || body != "invitation tok-1 accepted by olive@example.org" {

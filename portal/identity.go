@@ -186,9 +186,17 @@ type Identity struct {
 	Subject  string
 	// Email is the address the provider claimed at the last sign-in, for
 	// display only.
-	Email     string
-	CreatedAt time.Time
-	LastUsed  time.Time
+	Email string
+	// Unconfirmed marks the identity of a provider sign-up whose address
+	// the provider did not vouch for: nobody has proven that whoever
+	// holds the identity owns the account's address, so it never signs
+	// in. Only that sign-up's confirmation link (a mail to the address)
+	// confirms it; every other way the account becomes active (a password
+	// reset, an invitation accepted) removes it. Identities linked any
+	// other way are confirmed (the zero value).
+	Unconfirmed bool
+	CreatedAt   time.Time
+	LastUsed    time.Time
 }
 
 // EntraIssuerKey is the Issuer of an Entra identity of tenant tid.
@@ -233,7 +241,8 @@ type IdentityProviderService interface {
 	FindIdentity(ctx context.Context, issuer, subject string) (*Identity, error)
 	// FindUserIdentities returns a user's identities, oldest first.
 	FindUserIdentities(ctx context.Context, userID int64) ([]*Identity, error)
-	// CreateIdentity links i to its user; sets ID, CreatedAt and LastUsed.
+	// CreateIdentity links i to its user, confirmed or not as
+	// i.Unconfirmed says; sets ID, CreatedAt and LastUsed.
 	// Returns EINVALID, ENOTFOUND (no such user) or ECONFLICT (the
 	// identity is linked already, to this or another user).
 	CreateIdentity(ctx context.Context, i *Identity) error

@@ -51,6 +51,29 @@ type AccountTokenService interface {
 	// DeleteExpiredAccountTokens removes the tokens that expired before
 	// now and returns how many. Deleting a user deletes their tokens.
 	DeleteExpiredAccountTokens(ctx context.Context, now time.Time) (int, error)
+	// AcceptInvitation accepts an invitation in one transaction: the
+	// link (a.Token, live at a.Now) is used up; its user, who must be
+	// pending, loses the identities they had while pending (none was
+	// confirmed: see InvitationAcceptance), gets the password or the
+	// identity, becomes active, and their other invitation and sign-up
+	// confirmation links are voided. Returns the user. Errors, each
+	// leaving the link usable unless it is gone: ENOTFOUND for a link
+	// that does not work, EFORBIDDEN for a blocked user, ECONFLICT for an
+	// account no longer pending or an identity linked to another account,
+	// EINVALID for neither or both of a password and an identity.
+	AcceptInvitation(ctx context.Context, a InvitationAcceptance) (*User, error)
+}
+
+// InvitationAcceptance is how an invited person accepts: with a new
+// password or with an identity they just signed in with, exactly one.
+// Identity.UserID is filled in by the store. Identities on an account
+// still pending can only come from a provider sign-up whose address was
+// never confirmed, possibly by someone else; accepting drops them.
+type InvitationAcceptance struct {
+	Token        string // hash of the invitation link's token
+	Now          time.Time
+	PasswordHash string
+	Identity     *Identity
 }
 
 // NewInvitation is an invitation recorded by a change set (a config file's

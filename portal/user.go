@@ -149,7 +149,8 @@ type UserService interface {
 	// CreateUser sets ID, CreatedAt and UpdatedAt on u. Returns EINVALID,
 	// or ECONFLICT if the email is taken.
 	CreateUser(ctx context.Context, u *User) error
-	// UpdateUser changes the fields set in upd. Returns ENOTFOUND, EINVALID
+	// UpdateUser changes the fields set in upd (and confirms the user's
+	// identities with upd.ConfirmIdentities). Returns ENOTFOUND, EINVALID
 	// or ECONFLICT (email taken, or LastAdminError when the change would
 	// leave no active administrator).
 	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error)
@@ -161,13 +162,14 @@ type UserService interface {
 	// must go with it (see PasswordChange), so that a failure leaves
 	// everything as it was: a reset link is not used up by a change that
 	// did not happen, and a new password never lives beside the sessions
-	// it was meant to end. A pending user's identities are unconfirmed
-	// (a provider sign-up whose address the provider did not vouch for
-	// links one before anybody proved the address): activating the user
-	// (PasswordChange.Activate) deletes them in the same transaction, so
-	// that whoever linked them cannot sign in to the account its owner
-	// takes up. Returns ENOTFOUND when the user does not exist
-	// or ch.ResetToken is not a live reset link of theirs, EINVALID.
+	// it was meant to end. Activating a pending user
+	// (PasswordChange.Activate) deletes their unconfirmed identities
+	// (Identity.Unconfirmed: a provider sign-up whose address the
+	// provider did not vouch for links one before anybody proved the
+	// address) in the same transaction, so that whoever linked them
+	// cannot sign in to the account its owner takes up. Returns ENOTFOUND
+	// when the user does not exist or ch.ResetToken is not a live reset
+	// link of theirs, EINVALID.
 	SetPassword(ctx context.Context, id int64, ch PasswordChange) (*User, error)
 }
 
@@ -180,8 +182,8 @@ type PasswordChange struct {
 	ResetToken string
 	Now        time.Time
 	// Activate makes a pending user active: a reset link proves the
-	// address, as a confirmation link would. The identities the user had
-	// while pending are deleted with it: nobody proved they belong to the
+	// address, as a confirmation link would. The user's unconfirmed
+	// identities are deleted with it: nobody proved they belong to the
 	// owner of the address (see SetPassword).
 	Activate bool
 	// KeepSession is the one session of the user that stays (the caller's
@@ -215,4 +217,10 @@ type UserUpdate struct {
 	Role         *Role
 	State        *UserState
 	PasswordHash *string
+	// ConfirmIdentities confirms the user's unconfirmed identities (see
+	// Identity.Unconfirmed) in the transaction of the change: a provider
+	// sign-up's confirmation link proves the address, and the account it
+	// activates must not be active a moment without the identity that
+	// signs in to it.
+	ConfirmIdentities bool
 }

@@ -140,9 +140,13 @@ func (s *Server) handleAdminUserAction(w http.ResponseWriter, r *http.Request) {
 			s.error(w, r, portal.Errorf(portal.ECONFLICT, "%s is not blocked.", u.Email))
 			return
 		}
-		// An invitation not yet accepted stays pending.
+		// An account nobody can sign in to yet stays pending: an
+		// invitation not yet accepted, or a provider sign-up whose
+		// address is not confirmed (its identity is unconfirmed and
+		// only the confirmation link mailed to the address makes it
+		// sign in).
 		to, notice = portal.UserActive, u.Email+" is unblocked."
-		if u.PasswordHash == "" && !s.hasIdentities(ctx, u.ID) {
+		if u.PasswordHash == "" && !s.hasConfirmedIdentity(ctx, u.ID) {
 			to = portal.UserPending
 		}
 	default:
@@ -164,11 +168,20 @@ func (s *Server) handleAdminUserAction(w http.ResponseWriter, r *http.Request) {
 	s.doneWithUser(w, r, u, notice)
 }
 
-// hasIdentities reports whether the user signs in with an identity
-// provider; a failure to tell reads as yes (the account is made active).
-func (s *Server) hasIdentities(ctx context.Context, userID int64) bool {
+// hasConfirmedIdentity reports whether the user signs in with an
+// identity provider; a failure to tell reads as yes (the account is made
+// active; an unconfirmed identity still does not sign in to it).
+func (s *Server) hasConfirmedIdentity(ctx context.Context, userID int64) bool {
 	ids, err := s.store.FindUserIdentities(ctx, userID)
-	return err != nil || len(ids) > 0
+	if err != nil {
+		return true
+	}
+	for _, i := range ids {
+		if !i.Unconfirmed {
+			return true
+		}
+	}
+	return false
 }
 
 // handleAdminUserRole makes the user {id} an administrator or a developer.

@@ -254,23 +254,11 @@ func (s *Server) handleAcceptInvitation(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	if _, err := s.auth.RedeemToken(ctx, portal.TokenInvitation, token); err != nil {
-		s.error(w, r, err) // used by a concurrent request: once only
-		return
-	}
-	// SetPassword with Activate, not a plain update: the account may be a
-	// provider sign-up whose address was never confirmed, and activating
-	// it removes the identity that sign-up linked, in the same
-	// transaction, so that it cannot sign in to the invitee's account.
-	if u, err = s.store.SetPassword(ctx, u.ID, portal.PasswordChange{PasswordHash: hash, Now: s.auth.Now(), Activate: true}); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	if u.State != portal.UserActive {
-		s.error(w, r, errInviteeBlocked) // blocked since the link was checked
-		return
-	}
-	if err := s.auth.DeleteTokens(ctx, portal.TokenInvitation, u.ID); err != nil {
+	// One transaction: the link used up, the identities a pending
+	// account may have from a provider sign-up nobody confirmed dropped,
+	// the password set, the account active. A refusal (a block made since
+	// the link was checked, a concurrent acceptance) changes nothing.
+	if u, err = s.auth.AcceptInvitation(ctx, token, portal.InvitationAcceptance{PasswordHash: hash}); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -322,81 +310,30 @@ func (s *Server) handleAcceptInvitationWithProvider(w http.ResponseWriter, r *ht
 }
 
 // acceptInvitationCallback finishes an invitation flow whose identity the
-// provider has proven. The identity is linked first, to the still pending
-// account (an identity of another account is refused and the invitation
-// stays usable; identities the pending account had are removed, since
-// nobody confirmed them); only then is the link used up and the account
-// made active. If a step after the link fails, the identity is unlinked
-// again and the account stays (or is put back) pending, so that it can be
-// invited again: never an active account without a password or an
-// identity. A request that loses the race for the link to another tab
-// that made the account active leaves that tab's work alone.
+// provider has proven: the store links it to the invited account, makes
+// the account active and uses the link up, in one transaction (identities
+// the pending account had are dropped, since nobody confirmed them); then
+// the invitee is signed in. A refusal (the identity belongs to another
+// account, the account was blocked or accepted meanwhile) changes
+// nothing.
 func (s *Server) acceptInvitationCallback(w http.ResponseWriter, r *http.Request, res *auth.Result) {
 	ctx := r.Context()
-	// The undo runs to its end even when the visitor goes away: a
-	// cancelled request would otherwise leave the identity linked.
-	undoCtx := context.WithoutCancel(ctx)
 	_, u, err := s.invitation(ctx, res.Invitation)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	linked, err := s.oidc.LinkInvitation(ctx, res, u.ID)
-	if portal.ErrorCode(err) == portal.ECONFLICT {
-		s.error(w, r, portal.Errorf(portal.ECONFLICT, "This identity is already linked to another account of this portal. Accept the invitation with another identity or with a password."))
-		return
-	} else if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	// undo unlinks the identity this request linked and, when activated
-	// (this request made the account active), puts it back to pending,
-	// unless it is no longer active: a block made meanwhile stays.
-	undo := func(activated bool) {
-		if activated {
-			switch cur, err := s.store.FindUserByID(undoCtx, u.ID); {
-			case err != nil:
-				s.logger.ErrorContext(ctx, "put invited account back to pending", "request_id", requestIDFrom(ctx), "error", err)
-			case cur.State == portal.UserActive:
-				pending := portal.UserPending
-				if _, err := s.store.UpdateUser(undoCtx, u.ID, portal.UserUpdate{State: &pending}); err != nil {
-					s.logger.ErrorContext(ctx, "put invited account back to pending", "request_id", requestIDFrom(ctx), "error", err)
-				}
-			}
-		}
-		if err := s.oidc.UnlinkInvitation(undoCtx, linked); err != nil {
-			s.logger.ErrorContext(ctx, "unlink identity of unaccepted invitation", "request_id", requestIDFrom(ctx), "error", err)
-		}
-	}
-	if _, err := s.auth.RedeemToken(ctx, portal.TokenInvitation, res.Invitation); err != nil {
-		// Used by a concurrent request: once only. When that request (a
-		// second tab with the same identity, which found it linked and
-		// linked nothing) has made the account active, the identity is
-		// its way in: unlinking it would leave an active account nobody
-		// can sign in to. Only an account still pending is undone.
-		cur, ferr := s.store.FindUserByID(undoCtx, u.ID)
-		if ferr == nil && cur.State != portal.UserPending {
-			s.logger.InfoContext(ctx, "invitation accepted by another request", "request_id", requestIDFrom(ctx), "user_id", u.ID)
-			s.error(w, r, errInvitationAnswered)
-			return
-		}
-		undo(false)
-		s.error(w, r, err)
-		return
-	}
-	active := portal.UserActive
-	if u, err = s.store.UpdateUser(ctx, u.ID, portal.UserUpdate{State: &active}); err != nil {
-		undo(false)
-		s.error(w, r, err)
-		return
-	}
-	if err := s.auth.DeleteTokens(ctx, portal.TokenInvitation, u.ID); err != nil {
-		undo(true)
+	// One transaction, as with a password: the identity linked, the
+	// account active, the link used up; an identity linked to another
+	// account meanwhile, a block or a concurrent acceptance changes
+	// nothing, and the link stays usable unless it was used.
+	if u, err = s.auth.AcceptInvitation(ctx, res.Invitation, portal.InvitationAcceptance{Identity: res.Identity}); err != nil {
 		s.error(w, r, err)
 		return
 	}
 	if err := s.oidc.CompleteInvitation(ctx, w, r, res, u.ID); err != nil {
-		undo(true)
+		// The invitation is accepted; only the session failed to start:
+		// signing in with the identity works from here on.
 		s.error(w, r, err)
 		return
 	}

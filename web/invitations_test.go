@@ -17,7 +17,6 @@ import (
 	"github.com/porticoapi/portico/internal/smtptest"
 	"github.com/porticoapi/portico/mail"
 	"github.com/porticoapi/portico/portal"
-	"github.com/porticoapi/portico/portal/sqlite"
 )
 
 // invite sends the administration's invitation form as the fixture's
@@ -555,47 +554,28 @@ func TestInvitationWithProvider(t *testing.T) {
 	}
 }
 
-// linkRaceStore links the identity it is asked to link to another account
-// first, as a concurrent request might between the invitation's checks
-// and its link.
-type linkRaceStore struct {
-	auth.IdentityStore
-	owner int64
-}
-
-func (s linkRaceStore) CreateIdentity(ctx context.Context, i *portal.Identity) error {
-	if i.UserID != s.owner {
-		other := *i
-		other.UserID = s.owner
-		if err := s.IdentityStore.CreateIdentity(ctx, &other); err != nil && portal.ErrorCode(err) != portal.ECONFLICT {
-			return err
-		}
-	}
-	return s.IdentityStore.CreateIdentity(ctx, i)
-}
-
-// TestInvitationWithProviderLinkedMeanwhile: when the identity turns out
-// to be linked to another account at the moment of linking, the refusal
-// leaves the invitation usable and the invitee pending without identity.
+// TestInvitationWithProviderLinkedMeanwhile: when the identity is linked
+// to another account between the start of the flow and its callback, the
+// refusal leaves the invitation usable and the invitee pending without
+// identity.
 func TestInvitationWithProviderLinkedMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	var devID int64
-	e := newOIDCEnv(t, oidcOptions{identityStore: func(st *sqlite.Store) auth.IdentityStore {
-		dev, err := st.FindUserByEmail(ctx, developerEmail)
-		if err != nil {
-			t.Fatal(err)
-		}
-		devID = dev.ID
-		return linkRaceStore{IdentityStore: st, owner: dev.ID}
-	}})
+	e := newOIDCEnv(t, oidcOptions{})
 	e.addProvider(t, func(p *portal.IdentityProvider) { p.SignUp = false })
 	e.idp.AddUser(devidp.User{Subject: "ivy-1", Email: "ivy.elsewhere@example.net", Name: "Ivy at the IdP"})
 	inv, err := auth.Invite(ctx, e.store, "ivy@example.org", "Ivy Invitee", portal.RoleDeveloper, e.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
+	dev, err := e.store.FindUserByEmail(ctx, developerEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := newBrowser(t)
 	login := b.post(t, e.portal.URL+"/confirm/invitation/idp/corp", url.Values{"token": {inv.Token}}, true)
+	if err := e.store.CreateIdentity(ctx, &portal.Identity{UserID: dev.ID, Provider: "corp", Issuer: e.idp.Issuer(), Subject: "ivy-1"}); err != nil {
+		t.Fatal(err)
+	}
 	end := b.submitLogin(t, login, "ivy-1", true)
 	if end.status != http.StatusConflict || !strings.Contains(end.body, "already linked to another account") {
 		t.Fatalf("accepting = %d %s\n%s", end.status, end.url, end.body)
@@ -607,7 +587,7 @@ func TestInvitationWithProviderLinkedMeanwhile(t *testing.T) {
 	if ids := e.identities(t, "ivy@example.org"); len(ids) != 0 {
 		t.Fatalf("invitee identities %+v", ids)
 	}
-	if have, err := e.store.FindIdentity(ctx, e.idp.Issuer(), "ivy-1"); err != nil || have.UserID != devID {
+	if have, err := e.store.FindIdentity(ctx, e.idp.Issuer(), "ivy-1"); err != nil || have.UserID != dev.ID {
 		t.Fatalf("identity %+v, %v", have, err)
 	}
 	if p := newBrowser(t).get(t, e.portal.URL+auth.InvitationPath(inv.Token), false); p.status != http.StatusOK {
@@ -615,47 +595,28 @@ func TestInvitationWithProviderLinkedMeanwhile(t *testing.T) {
 	}
 }
 
-// otherTabStore makes another tab win the race for an invitation right
-// after this request linked its identity: that tab, signing in with the
-// same identity, found it linked (and linked nothing), used the link up
-// and made the account active.
-type otherTabStore struct {
-	auth.IdentityStore
-	st *sqlite.Store
-}
-
-func (s otherTabStore) CreateIdentity(ctx context.Context, i *portal.Identity) error {
-	if err := s.IdentityStore.CreateIdentity(ctx, i); err != nil {
-		return err
-	}
-	if err := s.st.DeleteUserAccountTokens(ctx, i.UserID, portal.TokenInvitation); err != nil {
-		return err
-	}
-	active := portal.UserActive
-	_, err := s.st.UpdateUser(ctx, i.UserID, portal.UserUpdate{State: &active})
-	return err
-}
-
-// TestInvitationWithProviderOtherTabWon: the request that finds the link
-// used up by a tab that already made the account active leaves that
-// tab's work alone: the identity stays linked and signs in, and the
-// account stays active.
+// TestInvitationWithProviderOtherTabWon: two tabs accept one invitation
+// with the same identity; the second to come back finds it accepted and
+// leaves the first one's work alone: the identity stays linked and signs
+// in, and the account stays active.
 func TestInvitationWithProviderOtherTabWon(t *testing.T) {
 	ctx := context.Background()
-	e := newOIDCEnv(t, oidcOptions{identityStore: func(st *sqlite.Store) auth.IdentityStore {
-		return otherTabStore{IdentityStore: st, st: st}
-	}})
+	e := newOIDCEnv(t, oidcOptions{})
 	e.addProvider(t, func(p *portal.IdentityProvider) { p.SignUp = false })
 	e.idp.AddUser(devidp.User{Subject: "ivy-1", Email: "ivy.elsewhere@example.net", Name: "Ivy at the IdP"})
 	inv, err := auth.Invite(ctx, e.store, "ivy@example.org", "Ivy Invitee", portal.RoleDeveloper, e.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newBrowser(t)
-	login := b.post(t, e.portal.URL+"/confirm/invitation/idp/corp", url.Values{"token": {inv.Token}}, true)
-	end := b.submitLogin(t, login, "ivy-1", true)
-	if end.status != http.StatusNotFound || !strings.Contains(end.body, "already accepted") {
-		t.Fatalf("the losing request = %d %s\n%s", end.status, end.url, end.body)
+	first, second := newBrowser(t), newBrowser(t)
+	firstLogin := first.post(t, e.portal.URL+"/confirm/invitation/idp/corp", url.Values{"token": {inv.Token}}, true)
+	secondLogin := second.post(t, e.portal.URL+"/confirm/invitation/idp/corp", url.Values{"token": {inv.Token}}, true)
+	if end := first.submitLogin(t, firstLogin, "ivy-1", true); end.status != http.StatusOK || !e.signedIn(t, first) {
+		t.Fatalf("the first tab = %d %s\n%s", end.status, end.url, end.body)
+	}
+	end := second.submitLogin(t, secondLogin, "ivy-1", true)
+	if end.status != http.StatusNotFound || !strings.Contains(end.body, "already used") {
+		t.Fatalf("the losing tab = %d %s\n%s", end.status, end.url, end.body)
 	}
 	u, err := e.store.FindUserByEmail(ctx, "ivy@example.org")
 	if err != nil || u.State != portal.UserActive {
@@ -666,8 +627,8 @@ func TestInvitationWithProviderOtherTabWon(t *testing.T) {
 	}
 	// The winner's way in works (the provider allows no sign-up, so only
 	// the linked identity can sign in).
-	b2 := newBrowser(t)
-	if end := e.signIn(t, b2, "corp", "ivy-1", ""); end.status != http.StatusOK || !e.signedIn(t, b2) {
+	b := newBrowser(t)
+	if end := e.signIn(t, b, "corp", "ivy-1", ""); end.status != http.StatusOK || !e.signedIn(t, b) {
 		t.Fatalf("signing in with the linked identity = %d %s\n%s", end.status, end.url, end.body)
 	}
 }

@@ -71,14 +71,20 @@ func (w *signInWays) without(name string) *signInWays {
 }
 
 // canUnlink reports whether the user keeps a way to sign in without id:
-// a password that signs in, or another identity whose provider is still
-// configured.
+// a password that signs in, or another confirmed identity whose provider
+// is still configured. An unconfirmed identity is no way in (it does not
+// sign in), so it can always go and never counts as another way.
 func (w *signInWays) canUnlink(id int64) bool {
 	if w.password {
 		return true
 	}
 	for _, i := range w.identities {
-		if i.ID != id && w.providers[i.Provider] != nil {
+		if i.ID == id && i.Unconfirmed {
+			return true
+		}
+	}
+	for _, i := range w.identities {
+		if i.ID != id && !i.Unconfirmed && w.providers[i.Provider] != nil {
 			return true
 		}
 	}
@@ -98,6 +104,11 @@ func (s *Server) profileIdentities(ctx context.Context, u *portal.User, settings
 			Email:    i.Email,
 			Linked:   formatTime(i.CreatedAt),
 			LastUsed: formatTime(i.LastUsed),
+			// Linked by a provider sign-up whose address was never
+			// confirmed (the account was unblocked or made active
+			// another way): it does not sign in, and its owner may not
+			// be this account's.
+			Unconfirmed: i.Unconfirmed,
 		}
 		if p := ways.providers[i.Provider]; p != nil {
 			row.Provider = p.Label()

@@ -280,7 +280,11 @@ func (s *Server) handleConfirmSignupPage(w http.ResponseWriter, r *http.Request)
 }
 
 // handleConfirmSignup uses the link up, activates the account and signs
-// its owner in.
+// its owner in. The link proves the address, so it also confirms the
+// identity a provider sign-up linked (portal.Identity.Unconfirmed), in
+// the activation's transaction: an active account is never left without
+// the identity that signs in to it. An account already made active
+// another way (a config file) still gets its identity confirmed here.
 func (s *Server) handleConfirmSignup(w http.ResponseWriter, r *http.Request) {
 	if s.auth == nil {
 		s.error(w, r, errNoSignUp)
@@ -300,16 +304,18 @@ func (s *Server) handleConfirmSignup(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	switch u.State {
-	case portal.UserBlocked:
+	if u.State == portal.UserBlocked {
 		s.error(w, r, portal.Errorf(portal.EFORBIDDEN, "This account is blocked. Contact the portal's administrators."))
 		return
-	case portal.UserPending:
+	}
+	upd := portal.UserUpdate{ConfirmIdentities: true}
+	if u.State == portal.UserPending {
 		active := portal.UserActive
-		if u, err = s.store.UpdateUser(ctx, u.ID, portal.UserUpdate{State: &active}); err != nil {
-			s.error(w, r, err)
-			return
-		}
+		upd.State = &active
+	}
+	if u, err = s.store.UpdateUser(ctx, u.ID, upd); err != nil {
+		s.error(w, r, err)
+		return
 	}
 	if err := s.auth.StartSession(ctx, w, r, u); err != nil {
 		s.error(w, r, err)

@@ -203,4 +203,63 @@ var identityTests = []storeTestCase{
 		_, err = st.s.FindIdentity(st.ctx, second.Issuer, second.Subject)
 		wantCode(t, err, portal.ENOTFOUND)
 	}},
+	// An identity is stored unconfirmed when created so; only
+	// UserUpdate.ConfirmIdentities confirms it, in the transaction of the
+	// change (a refused change confirms nothing), and only the user's own.
+	{"UnconfirmedIdentities", func(st *storeTest) {
+		t := st.t
+		st.user("admin@example.com", portal.RoleAdmin)
+		mallory := &portal.User{Email: "vic@example.com", Name: "Vic", Role: portal.RoleDeveloper, State: portal.UserPending}
+		if err := st.s.CreateUser(st.ctx, mallory); err != nil {
+			t.Fatal(err)
+		}
+		bob := st.user("bob@example.com", portal.RoleDeveloper)
+		i := &portal.Identity{UserID: mallory.ID, Provider: "corp", Issuer: "https://idp.example.com", Subject: "mallory", Unconfirmed: true}
+		other := &portal.Identity{UserID: bob.ID, Provider: "corp", Issuer: "https://idp.example.com", Subject: "bob", Unconfirmed: true}
+		for _, id := range []*portal.Identity{i, other} {
+			if err := st.s.CreateIdentity(st.ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		unconfirmed := func(id *portal.Identity) bool {
+			t.Helper()
+			got, err := st.s.FindIdentity(st.ctx, id.Issuer, id.Subject)
+			if err != nil {
+				t.Fatal(err)
+			}
+			list, err := st.s.FindUserIdentities(st.ctx, id.UserID)
+			if err != nil || len(list) != 1 || list[0].Unconfirmed != got.Unconfirmed {
+				t.Fatalf("FindUserIdentities = %+v, %v; want the identity as FindIdentity has it, %+v", list, err, got)
+			}
+			return got.Unconfirmed
+		}
+		if !unconfirmed(i) {
+			t.Fatal("an identity created unconfirmed reads back confirmed")
+		}
+		// Making the account active (as a config file does) confirms
+		// nothing.
+		active := portal.UserActive
+		if _, err := st.s.UpdateUser(st.ctx, mallory.ID, portal.UserUpdate{State: &active}); err != nil {
+			t.Fatal(err)
+		}
+		if !unconfirmed(i) {
+			t.Fatal("activating the account confirmed its identity")
+		}
+		// A refused change confirms nothing either.
+		bad := portal.Role("root")
+		_, err := st.s.UpdateUser(st.ctx, mallory.ID, portal.UserUpdate{Role: &bad, ConfirmIdentities: true})
+		wantCode(t, err, portal.EINVALID)
+		if !unconfirmed(i) {
+			t.Fatal("a refused change confirmed the identity")
+		}
+		if _, err := st.s.UpdateUser(st.ctx, mallory.ID, portal.UserUpdate{ConfirmIdentities: true}); err != nil {
+			t.Fatal(err)
+		}
+		if unconfirmed(i) {
+			t.Fatal("ConfirmIdentities left the identity unconfirmed")
+		}
+		if !unconfirmed(other) {
+			t.Fatal("ConfirmIdentities confirmed another user's identity")
+		}
+	}},
 }

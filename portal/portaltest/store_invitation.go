@@ -9,6 +9,102 @@ import (
 // invitationTests cover what invitations add to account tokens: listing
 // the live tokens of a purpose, and recording invitations in Apply.
 var invitationTests = []storeTestCase{
+	{"Accept", func(st *storeTest) {
+		t := st.t
+		now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
+		invite := func(email, hash string) *portal.User {
+			t.Helper()
+			u := &portal.User{Email: email, Name: "Invited " + email, Role: portal.RoleAdmin, State: portal.UserPending}
+			if err := st.s.CreateUser(st.ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			for _, tok := range []*portal.AccountToken{
+				{Hash: hash, Purpose: portal.TokenInvitation, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+				{Hash: hash + "-confirm", Purpose: portal.TokenConfirmSignup, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+			} {
+				if err := st.s.CreateAccountToken(st.ctx, tok); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return u
+		}
+		// unchanged checks that a refused acceptance left the user and
+		// the link as they were.
+		unchanged := func(u *portal.User, hash string) {
+			t.Helper()
+			got, err := st.s.FindUserByID(st.ctx, u.ID)
+			if err != nil || got.State != u.State || got.PasswordHash != u.PasswordHash {
+				t.Fatalf("user after a refusal = %+v, %v; was %+v", got, err, u)
+			}
+			if _, err := st.s.FindAccountToken(st.ctx, hash, portal.TokenInvitation, now); err != nil {
+				t.Fatalf("the link after a refusal: %v", err)
+			}
+		}
+
+		// With a password; a stranger's identity, linked while the
+		// account was pending, goes.
+		ann := invite("ann@example.com", "inv-ann")
+		if err := st.s.CreateIdentity(st.ctx, &portal.Identity{UserID: ann.ID, Provider: "corp", Issuer: "https://idp.example", Subject: "stranger", Unconfirmed: true}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := st.s.AcceptInvitation(st.ctx, portal.InvitationAcceptance{Token: "inv-ann", Now: now})
+		wantCode(t, err, portal.EINVALID)
+		_, err = st.s.AcceptInvitation(st.ctx, portal.InvitationAcceptance{Token: "inv-ann", Now: now, PasswordHash: "$h", Identity: &portal.Identity{Issuer: "i", Subject: "s"}})
+		wantCode(t, err, portal.EINVALID)
+		_, err = st.s.AcceptInvitation(st.ctx, portal.InvitationAcceptance{Token: "inv-ann", Now: now.Add(time.Hour), PasswordHash: "$h"})
+		wantCode(t, err, portal.ENOTFOUND) // expired
+		got, err := st.s.AcceptInvitation(st.ctx, portal.InvitationAcceptance{Token: "inv-ann", Now: now, PasswordHash: "$ann"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != portal.UserActive || got.PasswordHash != "$ann" || got.Role != portal.RoleAdmin {
+			t.Fatalf("accepted with a password: %+v", got)
+		}
+		if ids, err := st.s.FindUserIdentities(st.ctx, ann.ID); err != nil || len(ids) != 0 {
+			t.Fatalf("identities after accepting = %+v, %v", ids, err)
+		}
+		for _, purpose := range []portal.TokenPurpose{portal.TokenInvitation, portal.TokenConfirmSignup} {
+			if live, err := st.s.FindAccountTokens(st.ctx, purpose, now); err != nil || len(live) != 0 {
+				t.Fatalf("%s links after accepting = %+v, %v", purpose, live, err)
+			}
+		}
+		_, err = st.s.AcceptInvitation(st.ctx, portal.InvitationAcceptance{Token: "inv-ann", Now: now, PasswordHash: "$again"})
+		wantCode(t, err, portal.ENOTFOUND) // once only
+
+		// With an identity; one linked to another account is refused and
+		// changes nothing.
+		bea := invite("bea@example.com", "inv-bea")
+		taken := &portal.Identity{UserID: ann.ID, Provider: "corp", Issuer: "https://idp.example", Subject: "ann"}
+		if err := st.s.CreateIdentity(st.ctx, taken); err != nil {
+			t.Fatal(err)
+		}
+		_, err = st.s.AcceptInvitation(st.ctx, portal.InvitationAcceptance{Token: "inv-bea", Now: now,
+			Identity: &portal.Identity{Provider: "corp", Issuer: "https://idp.example", Subject: "ann"}})
+		wantCode(t, err, portal.ECONFLICT)
+		wantMessage(t, err, "already linked")
+		unchanged(bea, "inv-bea")
+		got, err = st.s.AcceptInvitation(st.ctx, portal.InvitationAcceptance{Token: "inv-bea", Now: now,
+			Identity: &portal.Identity{Provider: "corp", Issuer: "https://idp.example", Subject: "bea", Email: "bea@idp.example"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != portal.UserActive || got.PasswordHash != "" {
+			t.Fatalf("accepted with an identity: %+v", got)
+		}
+		if i, err := st.s.FindIdentity(st.ctx, "https://idp.example", "bea"); err != nil || i.UserID != bea.ID {
+			t.Fatalf("the identity after accepting = %+v, %v", i, err)
+		}
+
+		// A block made since the link was sent stays.
+		cy := invite("cy@example.com", "inv-cy")
+		blocked := portal.UserBlocked
+		if cy, err = st.s.UpdateUser(st.ctx, cy.ID, portal.UserUpdate{State: &blocked}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = st.s.AcceptInvitation(st.ctx, portal.InvitationAcceptance{Token: "inv-cy", Now: now, PasswordHash: "$cy"})
+		wantCode(t, err, portal.EFORBIDDEN)
+		unchanged(cy, "inv-cy")
+	}},
 	{"FindAccountTokens", func(st *storeTest) {
 		t := st.t
 		now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)

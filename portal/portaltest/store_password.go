@@ -150,9 +150,9 @@ var passwordTests = []storeTestCase{
 		wantCode(t, err, portal.ENOTFOUND)
 	}},
 
-	// A pending account's identities are unconfirmed: activating it with
-	// a password deletes them with the activation. A password set on an
-	// active account (or without Activate) keeps them.
+	// A pending account's unconfirmed identities go with its activation
+	// by a password; a confirmed one stays. A password set on an active
+	// account (or without Activate) keeps them.
 	{"ActivateDropsPendingIdentities", func(st *storeTest) {
 		t := st.t
 		now := time.Now().UTC().Truncate(time.Second)
@@ -161,24 +161,36 @@ var passwordTests = []storeTestCase{
 			t.Fatal(err)
 		}
 		active := st.user("dev@example.com", portal.RoleDeveloper)
-		for i, uid := range []int64{pending.ID, active.ID} {
-			if err := st.s.CreateIdentity(st.ctx, &portal.Identity{UserID: uid, Provider: "corp", Issuer: "https://idp.example", Subject: []string{"mallory", "dev"}[i]}); err != nil {
+		for _, i := range []*portal.Identity{
+			{UserID: pending.ID, Subject: "mallory", Unconfirmed: true},
+			{UserID: pending.ID, Subject: "kept"},
+			{UserID: active.ID, Subject: "dev"},
+		} {
+			i.Provider, i.Issuer = "corp", "https://idp.example"
+			if err := st.s.CreateIdentity(st.ctx, i); err != nil {
 				t.Fatal(err)
 			}
 		}
-		// Without Activate the pending account keeps its identity.
+		subjects := func(uid int64) string {
+			ids, err := st.s.FindUserIdentities(st.ctx, uid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return names(ids, func(i *portal.Identity) string { return i.Subject })
+		}
+		// Without Activate the pending account keeps its identities.
 		if _, err := st.s.SetPassword(st.ctx, pending.ID, portal.PasswordChange{PasswordHash: "first", Now: now}); err != nil {
 			t.Fatal(err)
 		}
-		if ids, err := st.s.FindUserIdentities(st.ctx, pending.ID); err != nil || len(ids) != 1 {
-			t.Fatalf("identities of the pending user after a password without activation = %d, %v; want 1", len(ids), err)
+		if got := subjects(pending.ID); got != "mallory,kept" {
+			t.Fatalf("identities of the pending user after a password without activation = %s; want mallory,kept", got)
 		}
 		got, err := st.s.SetPassword(st.ctx, pending.ID, portal.PasswordChange{PasswordHash: "reset", Now: now, Activate: true})
 		if err != nil || got.State != portal.UserActive {
 			t.Fatalf("SetPassword with Activate = %+v, %v", got, err)
 		}
-		if ids, err := st.s.FindUserIdentities(st.ctx, pending.ID); err != nil || len(ids) != 0 {
-			t.Fatalf("identities of the activated user = %d, %v; want none", len(ids), err)
+		if got := subjects(pending.ID); got != "kept" {
+			t.Fatalf("identities of the activated user = %s; want only the confirmed one, kept", got)
 		}
 		_, err = st.s.FindIdentity(st.ctx, "https://idp.example", "mallory")
 		wantCode(t, err, portal.ENOTFOUND)
@@ -186,8 +198,8 @@ var passwordTests = []storeTestCase{
 		if _, err := st.s.SetPassword(st.ctx, active.ID, portal.PasswordChange{PasswordHash: "reset", Now: now, Activate: true}); err != nil {
 			t.Fatal(err)
 		}
-		if ids, err := st.s.FindUserIdentities(st.ctx, active.ID); err != nil || len(ids) != 1 {
-			t.Fatalf("identities of the active user after a reset = %d, %v; want 1", len(ids), err)
+		if got := subjects(active.ID); got != "dev" {
+			t.Fatalf("identities of the active user after a reset = %s; want dev", got)
 		}
 	}},
 }

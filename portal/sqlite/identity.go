@@ -221,14 +221,16 @@ func deleteIdentityProvider(ctx context.Context, tx *sql.Tx, name string) error 
 // Identities are written on every sign-in with a provider, so, like
 // sessions, they are single statements outside Store.change.
 
-const identityColumns = `id, user_id, provider, issuer, subject, email, created_at, last_used`
+const identityColumns = `id, user_id, provider, issuer, subject, email, confirmed, created_at, last_used`
 
 func scanIdentity(row scanner) (*portal.Identity, error) {
 	i := &portal.Identity{}
-	if err := row.Scan(&i.ID, &i.UserID, &i.Provider, &i.Issuer, &i.Subject, &i.Email,
+	var confirmed bool
+	if err := row.Scan(&i.ID, &i.UserID, &i.Provider, &i.Issuer, &i.Subject, &i.Email, &confirmed,
 		timeDest{&i.CreatedAt}, timeDest{&i.LastUsed}); err != nil {
 		return nil, err
 	}
+	i.Unconfirmed = !confirmed
 	return i, nil
 }
 
@@ -273,9 +275,9 @@ func (s *Store) CreateIdentity(ctx context.Context, i *portal.Identity) error {
 		return err
 	}
 	now := s.nowUTC()
-	res, err := s.writer.ExecContext(ctx, `INSERT INTO identities (user_id, provider, issuer, subject, email, created_at, last_used)
-		SELECT id, ?, ?, ?, ?, ?, ? FROM users WHERE id = ?`,
-		i.Provider, i.Issuer, i.Subject, i.Email, formatTime(now), formatTime(now), i.UserID)
+	res, err := s.writer.ExecContext(ctx, `INSERT INTO identities (user_id, provider, issuer, subject, email, confirmed, created_at, last_used)
+		SELECT id, ?, ?, ?, ?, ?, ?, ? FROM users WHERE id = ?`,
+		i.Provider, i.Issuer, i.Subject, i.Email, !i.Unconfirmed, formatTime(now), formatTime(now), i.UserID)
 	if err != nil {
 		if _, ok := uniqueTarget(err); ok {
 			return portal.Errorf(portal.ECONFLICT, "This identity is already linked to an account.")

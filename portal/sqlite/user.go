@@ -166,6 +166,11 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate)
 		if err := s.updateUser(ctx, tx, u); err != nil {
 			return err
 		}
+		if upd.ConfirmIdentities {
+			if _, err := tx.ExecContext(ctx, `UPDATE identities SET confirmed = 1 WHERE user_id = ? AND confirmed = 0`, id); err != nil {
+				return fmt.Errorf("confirm identities: %w", err)
+			}
+		}
 		if wasAdmin && !u.IsAdmin() {
 			return keepAnAdmin(ctx, tx, u)
 		}
@@ -217,9 +222,9 @@ func countActiveAdmins(ctx context.Context, tx *sql.Tx) (int, error) {
 
 // SetPassword sets the password with what goes with it in one
 // transaction: the reset link used up (ENOTFOUND when it is not live), a
-// pending user activated (and the identities linked while pending
-// deleted), the user's reset links voided and their sessions but
-// ch.KeepSession deleted.
+// pending user activated (and their unconfirmed identities deleted), the
+// user's reset links voided and their sessions but ch.KeepSession
+// deleted.
 func (s *Store) SetPassword(ctx context.Context, id int64, ch portal.PasswordChange) (*portal.User, error) {
 	if ch.PasswordHash == "" {
 		return nil, portal.Errorf(portal.EINVALID, "Password required.")
@@ -258,13 +263,13 @@ func (s *Store) SetPassword(ctx context.Context, id int64, ch portal.PasswordCha
 			return err
 		}
 		if activated {
-			// A pending account's identities are unconfirmed: a provider
-			// sign-up the provider did not vouch for links its identity
-			// to an address nobody has proven. Only that sign-up's own
-			// confirmation link keeps them; a reset link proves the
-			// address to its owner, who may not be the one who linked
-			// them, so they go with the activation, in its transaction.
-			if _, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE user_id = ?`, id); err != nil {
+			// An unconfirmed identity comes from a provider sign-up the
+			// provider did not vouch for: it is linked to an address
+			// nobody has proven. Only that sign-up's own confirmation
+			// link confirms it; a reset link proves the address to its
+			// owner, who may not be the one who linked it, so it goes
+			// with the activation, in its transaction.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE user_id = ? AND confirmed = 0`, id); err != nil {
 				return fmt.Errorf("delete unconfirmed identities: %w", err)
 			}
 		}

@@ -63,6 +63,9 @@ type ProfileIdentity struct {
 	LastUsed  string
 	UnlinkURL string // empty when it is the last way to sign in
 	KeepNote  string // why it cannot be unlinked
+	// Unconfirmed: a provider sign-up linked it to the address without
+	// the address being confirmed; it does not sign in.
+	Unconfirmed bool
 }
 
 // ProfileSubscription is one of the user's subscriptions.
