@@ -79,15 +79,6 @@ func (a *Auth) token(ctx context.Context, purpose portal.TokenPurpose, token str
 	return nil, fmt.Errorf("find %s token: %w", purpose, err)
 }
 
-// DeleteTokens voids every link of userID for purpose (after a password
-// is set, older reset links must not work).
-func (a *Auth) DeleteTokens(ctx context.Context, purpose portal.TokenPurpose, userID int64) error {
-	if a.tokens == nil {
-		return errTokensUnavailable
-	}
-	return a.tokens.DeleteUserAccountTokens(ctx, userID, purpose)
-}
-
 // StartSession signs u in on a new session, as SignIn does after a
 // password matched: the caller's session is rotated and the email's
 // sign-in failures are forgotten. For an address just confirmed, a

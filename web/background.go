@@ -3,39 +3,52 @@ package web
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 const (
 	// backgroundTimeout bounds one piece of work done after its answer.
 	backgroundTimeout = time.Minute
-	// maxBackground bounds the work running after its answer at once.
-	// Past it, work runs in the request that asks for it: that caller
-	// waits (and a flood slows itself down) rather than goroutines and
-	// mail server connections piling up.
+	// maxBackground bounds the work running after its answer at once:
+	// the mail server connections the portal holds.
 	maxBackground = 16
+	// maxQueued bounds the work waiting for a worker. A queue this long
+	// means the mail server is far behind: more work is dropped and
+	// logged rather than kept in memory or done in its request, which
+	// would make the answer's time tell what the work was.
+	maxQueued = 1000
 	// drainGrace is how long Drain waits, once its context has ended and
 	// the work left was cancelled, for that work to return.
 	drainGrace = 5 * time.Second
 )
 
 // background is the work a Server does after its answers: mail whose
-// sending must not make an answer slower. Work started after Drain runs
-// in its request, so that Drain never waits for work started after it
-// began (sync.WaitGroup's rule) and the store is not closed under it.
+// sending must not make an answer slower, or tell by its time whether it
+// was sent. Work waits in a bounded queue for one of at most
+// maxBackground workers, which start when there is work and stop when
+// there is none.
 type background struct {
-	mu     sync.Mutex
-	closed bool // Drain has begun
-	wg     sync.WaitGroup
-	slots  chan struct{}
+	mu      sync.Mutex
+	closed  bool // Drain has begun: work runs in its request
+	workers int
+	wg      sync.WaitGroup // the workers
+	queue   chan job
+	busy    atomic.Int64 // queued or running, for Idle
 	// ctx ends when Drain gives up, cancelling the work left.
 	ctx    context.Context
 	cancel context.CancelFunc
 }
 
+type job struct {
+	ctx  context.Context
+	what string
+	work func(ctx context.Context) error
+}
+
 func newBackground() *background {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &background{slots: make(chan struct{}, maxBackground), ctx: ctx, cancel: cancel}
+	return &background{queue: make(chan job, maxQueued), ctx: ctx, cancel: cancel}
 }
 
 // inBackground runs work after the answer, off the request, so that the
@@ -44,52 +57,78 @@ func newBackground() *background {
 // two must not be told apart by how long they take. work gets a context
 // that keeps the request's values (its request id) but not its
 // cancellation, ending after backgroundTimeout or when Drain gives up; a
-// failure is logged as what. With maxBackground pieces of work running,
-// or once Drain has begun, work runs in the request instead.
+// failure is logged as what. With the queue full the work is dropped and
+// logged; once Drain has begun it runs in the request (the server is
+// stopping; no answer is timed any more).
 func (s *Server) inBackground(ctx context.Context, what string, work func(ctx context.Context) error) {
 	b := s.background
-	ctx = context.WithoutCancel(ctx)
+	j := job{ctx: context.WithoutCancel(ctx), what: what, work: work}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		s.runBackground(ctx, what, work)
+		s.runBackground(j)
 		return
 	}
 	select {
-	case b.slots <- struct{}{}:
+	case b.queue <- j:
+		b.busy.Add(1)
 	default:
 		b.mu.Unlock()
-		s.runBackground(ctx, what, work)
+		s.logger.ErrorContext(ctx, what, "request_id", requestIDFrom(ctx),
+			"error", "dropped: the queue of work after answers is full (is the mail server down?)")
 		return
 	}
-	b.wg.Add(1)
+	if b.workers < maxBackground {
+		b.workers++
+		b.wg.Add(1)
+		go s.backgroundWorker()
+	}
 	b.mu.Unlock()
-	go func() {
-		defer b.wg.Done()
-		defer func() { <-b.slots }()
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		stop := context.AfterFunc(b.ctx, cancel)
-		defer stop()
-		s.runBackground(ctx, what, work)
-	}()
+}
+
+// backgroundWorker runs queued work until the queue is empty.
+func (s *Server) backgroundWorker() {
+	b := s.background
+	defer b.wg.Done()
+	for {
+		select {
+		case j := <-b.queue:
+			ctx, cancel := context.WithCancel(j.ctx)
+			stop := context.AfterFunc(b.ctx, cancel)
+			s.runBackground(job{ctx: ctx, what: j.what, work: j.work})
+			stop()
+			cancel()
+			b.busy.Add(-1)
+		default:
+			// Under the lock, so that work queued from here on finds
+			// this worker gone and starts another.
+			b.mu.Lock()
+			if len(b.queue) > 0 {
+				b.mu.Unlock()
+				continue
+			}
+			b.workers--
+			b.mu.Unlock()
+			return
+		}
+	}
 }
 
 // runBackground runs one piece of work within backgroundTimeout and logs
 // its failure.
-func (s *Server) runBackground(ctx context.Context, what string, work func(ctx context.Context) error) {
-	ctx, cancel := context.WithTimeout(ctx, backgroundTimeout)
+func (s *Server) runBackground(j job) {
+	ctx, cancel := context.WithTimeout(j.ctx, backgroundTimeout)
 	defer cancel()
-	if err := work(ctx); err != nil {
-		s.logger.ErrorContext(ctx, what, "request_id", requestIDFrom(ctx), "error", err)
+	if err := j.work(ctx); err != nil {
+		s.logger.ErrorContext(ctx, j.what, "request_id", requestIDFrom(ctx), "error", err)
 	}
 }
 
-// Drain waits until the work started in the background (mail being sent)
-// is done, or ctx ends; then it cancels what is left and waits a little
-// for it to return, so that the caller can close the store. Call it after
-// the HTTP server has shut down; work asked for after Drain has begun
-// runs in its request.
+// Drain waits until the work queued or running after answers (mail) is
+// done, or ctx ends; then it cancels what is left and waits a little for
+// it to return, so that the caller can close the store. Call it after the
+// HTTP server has shut down; work asked for after Drain has begun runs in
+// its request.
 func (s *Server) Drain(ctx context.Context) error {
 	b := s.background
 	b.mu.Lock()
@@ -113,11 +152,11 @@ func (s *Server) Drain(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// Idle waits until no work runs in the background, or ctx ends, without
-// stopping new work as Drain does: for callers that must see what the
-// answers they got have started (tests reading the mail sent).
+// Idle waits until no work is queued or running after answers, or ctx
+// ends, without stopping new work as Drain does: for callers that must see
+// what the answers they got have started (tests reading the mail sent).
 func (s *Server) Idle(ctx context.Context) error {
-	for len(s.background.slots) > 0 {
+	for s.background.busy.Load() > 0 {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -20,8 +20,6 @@ import (
 type InvitationStore interface {
 	auth.InvitationStore
 	FindAccountTokens(ctx context.Context, purpose portal.TokenPurpose, now time.Time) ([]*portal.AccountToken, error)
-	FindIdentity(ctx context.Context, issuer, subject string) (*portal.Identity, error)
-	FindUserIdentities(ctx context.Context, userID int64) ([]*portal.Identity, error)
 }
 
 const (

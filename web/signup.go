@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/mail"
@@ -188,13 +189,32 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 			// the check-your-email page all the same, as for a known
 			// address: an error would tell that the address had no
 			// account.
-			if derr := s.store.DeleteUser(ctx, u.ID); derr != nil {
+			if derr := s.removeUnconfirmable(ctx, u); derr != nil {
 				err = errors.Join(err, fmt.Errorf("remove unconfirmable account: %w", derr))
 			}
 		}
 		return err
 	})
 	s.renderCheckEmail(w, r)
+}
+
+// removeUnconfirmable deletes the account u whose confirmation mail could
+// not be sent, unless it changed meanwhile (a reset link used, an
+// administrator's action): then it is someone's account now. It runs even
+// when the mail's own time is up or the server is stopping.
+func (s *Server) removeUnconfirmable(ctx context.Context, u *portal.User) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	cur, err := s.store.FindUserByID(ctx, u.ID)
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if cur.State != portal.UserPending || cur.PasswordHash != u.PasswordHash || cur.Role != u.Role {
+		return nil
+	}
+	return s.store.DeleteUser(ctx, u.ID)
 }
 
 // sendConfirmation mails u the link that activates their account.

@@ -366,9 +366,10 @@ func (s *Server) now() time.Time {
 
 func subscriptionURL(id int64) string { return "/subscriptions/" + strconv.FormatInt(id, 10) }
 
-// notifyApprovalPending tells every active administrator, after the
-// answer (inBackground), that sub waits for their approval: a slow mail
-// server must not hold up the developer's page. Each administrator's mail
+// notifyApprovalPending tells every active administrator that sub waits
+// for their approval: the administrators are found in the request, their
+// mail is sent after the answer (inBackground), since a slow mail server
+// must not hold up the developer's page. Each administrator's mail
 // is a piece of work of its own, with its own time, so that one bad
 // address or a long list does not keep the others uninformed. The
 // subscription exists whatever happens to the mail, so a failure is

@@ -34,6 +34,12 @@ const (
 // after SIGINT or SIGTERM.
 const shutdownTimeout = 30 * time.Second
 
+// mailDrainTimeout bounds how long the mail the portal sends after its
+// answers may take to go out once the requests are done; requests are
+// usually done at once, so a stop takes well under a container's usual
+// 30 s grace period.
+const mailDrainTimeout = 10 * time.Second
+
 func (c *cli) serve(ctx context.Context, name string, args []string, planes plane) int {
 	s, code := c.parse(flag.NewFlagSet(name, flag.ContinueOnError), args)
 	if code >= 0 {
@@ -253,7 +259,7 @@ func (c *cli) serve(ctx context.Context, name string, args []string, planes plan
 		// budget of its own, not what the requests left of theirs; what
 		// is not sent by then is cancelled and logged before the store
 		// closes.
-		drain, drained := context.WithTimeout(context.Background(), shutdownTimeout)
+		drain, drained := context.WithTimeout(context.Background(), mailDrainTimeout)
 		if err := portalServer.Drain(drain); err != nil {
 			log.Warn("shutdown: mail still being sent was cancelled", "error", err)
 		}
