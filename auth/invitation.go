@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -118,7 +119,8 @@ func Invite(ctx context.Context, st InvitationStore, email, name string, role po
 // password hash or identity (portal.AccountTokenService.AcceptInvitation:
 // one transaction, so that a refusal leaves the link usable). It does not
 // start a session. Errors: ENOTFOUND (the one invalid-link answer) for a
-// link that does not work, and the store's EFORBIDDEN, ECONFLICT.
+// link that does not work, and the store's ErrInvitationAnswered,
+// EFORBIDDEN, ECONFLICT.
 func (a *Auth) AcceptInvitation(ctx context.Context, token string, acc portal.InvitationAcceptance) (*portal.User, error) {
 	if a.tokens == nil {
 		return nil, errTokensUnavailable
@@ -128,10 +130,35 @@ func (a *Auth) AcceptInvitation(ctx context.Context, token string, acc portal.In
 	}
 	acc.Token, acc.Now = tokenID(token), a.now()
 	u, err := a.tokens.AcceptInvitation(ctx, acc)
-	if portal.ErrorCode(err) == portal.ENOTFOUND {
+	if portal.ErrorCode(err) == portal.ENOTFOUND && !errors.Is(err, portal.ErrInvitationAnswered) {
 		return nil, errInvalidLink
 	}
 	return u, err
+}
+
+// ConfirmSignup uses the sign-up confirmation link token: in one store
+// transaction (portal.AccountTokenService.ConfirmSignup) a pending account
+// becomes active with its identities confirmed. It does not start a
+// session. Errors: ENOTFOUND (the one invalid-link answer) for a link
+// that does not work, EFORBIDDEN for a blocked account (the link stays
+// usable).
+func (a *Auth) ConfirmSignup(ctx context.Context, token string) (*portal.User, error) {
+	if a.tokens == nil {
+		return nil, errTokensUnavailable
+	}
+	if _, ok := parseToken(token); !ok {
+		return nil, errInvalidLink
+	}
+	u, err := a.tokens.ConfirmSignup(ctx, tokenID(token), a.now())
+	switch portal.ErrorCode(err) {
+	case "":
+		return u, nil
+	case portal.ENOTFOUND:
+		return nil, errInvalidLink
+	case portal.EFORBIDDEN:
+		return nil, err
+	}
+	return nil, fmt.Errorf("confirm sign-up: %w", err)
 }
 
 // Now is the clock of Auth: the time links are issued and checked at.

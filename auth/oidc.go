@@ -34,9 +34,9 @@ type IdentityStore interface {
 	CreateUser(ctx context.Context, u *portal.User) error
 	// DeleteUser undoes a sign-up whose identity could not be linked.
 	DeleteUser(ctx context.Context, id int64) error
-	// DeleteIdentity removes an unconfirmed identity that its account's
-	// signed-in owner links again, confirmed.
-	DeleteIdentity(ctx context.Context, userID, id int64) error
+	// ConfirmIdentity confirms an unconfirmed identity that its account's
+	// signed-in owner links again.
+	ConfirmIdentity(ctx context.Context, userID, id int64) error
 	FindSettings(ctx context.Context) (*portal.Settings, error)
 }
 
@@ -287,9 +287,10 @@ type Result struct {
 	// Created is true when the sign-in created the account; Linked when
 	// the flow linked the identity to a signed-in user.
 	Created, Linked bool
-	// Pending is true when the sign-in created the account pending,
-	// because the provider did not vouch for the address: no session was
-	// started, and the caller mails the confirmation link to User.Email.
+	// Pending is true when the account is pending because the provider
+	// did not vouch for the address: created by this sign-in (Created),
+	// or by an earlier one whose confirmation was never used. No session
+	// was started; the caller mails a confirmation link to User.Email.
 	Pending bool
 	// Invitation is StartOptions.Invitation of an invitation flow; User is
 	// nil then, and Identity (not yet stored, UserID 0) and Name describe
@@ -565,13 +566,17 @@ func (o *OIDC) account(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 		}
 		if id != nil && id.Unconfirmed {
 			// The signed-in owner of the account has just signed in with
-			// the identity at the provider: that confirms it. It is
-			// linked again, confirmed; the user's other unconfirmed
-			// identities are not theirs to vouch for.
-			if err := o.store.DeleteIdentity(ctx, f.LinkUser, id.ID); err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
-				return nil, fmt.Errorf("relink unconfirmed identity: %w", err)
+			// the identity at the provider: that confirms it, in one
+			// statement (an unlink and a new link could lose it half
+			// way). The user's other unconfirmed identities are not
+			// theirs to vouch for.
+			switch err := o.store.ConfirmIdentity(ctx, f.LinkUser, id.ID); portal.ErrorCode(err) {
+			case "":
+			case portal.ENOTFOUND:
+				id = nil // unlinked meanwhile: linked anew below
+			default:
+				return nil, fmt.Errorf("confirm identity: %w", err)
 			}
-			id = nil
 		}
 		if id == nil {
 			if err := o.store.CreateIdentity(ctx, &portal.Identity{UserID: f.LinkUser, Provider: p.name, Issuer: issuer, Subject: subject, Email: email}); err != nil {
@@ -592,11 +597,7 @@ func (o *OIDC) account(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 	var u *portal.User
 	created := false
 	if id != nil && id.Unconfirmed {
-		// Linked by a provider sign-up whose address nobody has proven
-		// yet: only the confirmation link mailed to the address makes it
-		// sign in, whatever happened to the account meanwhile (an
-		// administrator's unblock, a config file's state: active).
-		return nil, refuse(errIdentityUnconfirmed, "identity_unconfirmed", fmt.Errorf("identity %d of user %d", id.ID, id.UserID))
+		return o.unconfirmedSignIn(ctx, f, id)
 	}
 	if id != nil {
 		if u, err = o.store.FindUserByID(ctx, id.UserID); err != nil {
@@ -628,6 +629,32 @@ func (o *OIDC) account(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 	}
 	o.logger.InfoContext(ctx, "signed in", "user_id", u.ID, "idp", p.name, "created", created)
 	return &Result{User: u, Next: f.Next, Created: created}, nil
+}
+
+// unconfirmedSignIn answers a sign-in with an identity a provider sign-up
+// linked to an address nobody has proven yet: it never signs in; only the
+// confirmation link mailed to the address confirms it. While the account
+// is pending, this is the sign-up's holder coming back, whose mail may
+// have been lost or whose link expired, and who has no other way in (the
+// identity exists, so signing up again fails, and a portal with provider
+// sign-in only has no reset): the result asks the caller to mail a new
+// link (Pending), within the address's sign-up budget, since each one is
+// a mail. Once the account is active or blocked, it is refused:
+// activating it another way has dropped the identity, so one left there
+// predates that rule and is not the account's to confirm.
+func (o *OIDC) unconfirmedSignIn(ctx context.Context, f flow, id *portal.Identity) (*Result, error) {
+	detail := fmt.Errorf("identity %d of user %d", id.ID, id.UserID)
+	u, err := o.store.FindUserByID(ctx, id.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("find identity user: %w", err)
+	}
+	if u.State != portal.UserPending {
+		return nil, refuse(errIdentityUnconfirmed, "identity_unconfirmed", detail)
+	}
+	if err := o.auth.LimitAccount(ActionSignUp, u.Email); err != nil {
+		return nil, refuse(err, "confirmation_resend_limited", detail)
+	}
+	return &Result{User: u, Next: f.Next, Pending: true}, nil
 }
 
 // CompleteInvitation signs in the invited user userID once the caller has

@@ -190,10 +190,12 @@ type Identity struct {
 	// Unconfirmed marks the identity of a provider sign-up whose address
 	// the provider did not vouch for: nobody has proven that whoever
 	// holds the identity owns the account's address, so it never signs
-	// in. Only that sign-up's confirmation link (a mail to the address)
-	// confirms it; every other way the account becomes active (a password
-	// reset, an invitation accepted) removes it. Identities linked any
-	// other way are confirmed (the zero value).
+	// in. Only that sign-up's confirmation link (a mail to the address,
+	// AccountTokenService.ConfirmSignup) or its holder linking it again
+	// while signed in to the account (ConfirmIdentity) confirms it; every
+	// other way the account becomes active (a password reset, an
+	// invitation accepted, an administrator or a config file) removes it.
+	// Identities linked any other way are confirmed (the zero value).
 	Unconfirmed bool
 	CreatedAt   time.Time
 	LastUsed    time.Time
@@ -252,4 +254,9 @@ type IdentityProviderService interface {
 	// DeleteIdentity unlinks one identity of a user. Returns ENOTFOUND
 	// (also when it belongs to another user).
 	DeleteIdentity(ctx context.Context, userID, id int64) error
+	// ConfirmIdentity confirms the identity id of the user (see
+	// Identity.Unconfirmed): its signed-in owner has just signed in with
+	// it at the provider. Returns ENOTFOUND (also when it belongs to
+	// another user).
+	ConfirmIdentity(ctx context.Context, userID, id int64) error
 }

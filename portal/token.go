@@ -58,11 +58,31 @@ type AccountTokenService interface {
 	// identity, becomes active, and their other invitation and sign-up
 	// confirmation links are voided. Returns the user. Errors, each
 	// leaving the link usable unless it is gone: ENOTFOUND for a link
-	// that does not work, EFORBIDDEN for a blocked user, ECONFLICT for an
-	// account no longer pending or an identity linked to another account,
-	// EINVALID for neither or both of a password and an identity.
+	// that does not work, ErrInvitationAnswered (ENOTFOUND) for an
+	// account no longer pending, EFORBIDDEN for a blocked user, ECONFLICT
+	// for an identity linked to another account, EINVALID for neither or
+	// both of a password and an identity. An identity that is unconfirmed
+	// on another pending account moves to this one (the provider just
+	// proved who holds it; nobody proved it belongs to that account's
+	// address), and that account goes when nothing is left of it (no
+	// password, identity or invitation).
 	AcceptInvitation(ctx context.Context, a InvitationAcceptance) (*User, error)
+	// ConfirmSignup uses the sign-up confirmation link with hash (live at
+	// now) in one transaction: a pending user becomes active and their
+	// unconfirmed identities confirmed (the link proves the address, and
+	// this is the one change that confirms them: see
+	// Identity.Unconfirmed), and their other confirmation and invitation
+	// links are voided. An active user's link is used up and changes
+	// nothing else. Returns the user. Errors: ENOTFOUND for a link that
+	// does not work, EFORBIDDEN for a blocked user (the link stays
+	// usable).
+	ConfirmSignup(ctx context.Context, hash string, now time.Time) (*User, error)
 }
+
+// ErrInvitationAnswered refuses an invitation link whose account is no
+// longer waiting for it (accepted another way, or made active). The
+// same answer as a link used up by another tab: ENOTFOUND.
+var ErrInvitationAnswered = Errorf(ENOTFOUND, "This invitation was already accepted or withdrawn. If you accepted it, sign in.")
 
 // InvitationAcceptance is how an invited person accepts: with a new
 // password or with an identity they just signed in with, exactly one.

@@ -149,8 +149,10 @@ type UserService interface {
 	// CreateUser sets ID, CreatedAt and UpdatedAt on u. Returns EINVALID,
 	// or ECONFLICT if the email is taken.
 	CreateUser(ctx context.Context, u *User) error
-	// UpdateUser changes the fields set in upd (and confirms the user's
-	// identities with upd.ConfirmIdentities). Returns ENOTFOUND, EINVALID
+	// UpdateUser changes the fields set in upd. A pending user made
+	// active loses their unconfirmed identities and sign-up confirmation
+	// links in the same transaction (only the confirmation link confirms
+	// them: AccountTokenService.ConfirmSignup). Returns ENOTFOUND, EINVALID
 	// or ECONFLICT (email taken, or LastAdminError when the change would
 	// leave no active administrator).
 	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error)
@@ -217,10 +219,4 @@ type UserUpdate struct {
 	Role         *Role
 	State        *UserState
 	PasswordHash *string
-	// ConfirmIdentities confirms the user's unconfirmed identities (see
-	// Identity.Unconfirmed) in the transaction of the change: a provider
-	// sign-up's confirmation link proves the address, and the account it
-	// activates must not be active a moment without the identity that
-	// signs in to it.
-	ConfirmIdentities bool
 }

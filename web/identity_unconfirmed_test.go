@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/devidp"
@@ -91,22 +92,40 @@ func TestOIDCUnconfirmedIdentity(t *testing.T) {
 		if got, _ := e.store.FindUserByEmail(ctx, victim); got.State != portal.UserPending {
 			t.Fatalf("unblocked account is %s, want pending", got.State)
 		}
-		refused(t, e)
 		confirmed(t, e)
 	})
 
+	// Mallory signs up with Alice's address; an administrator makes the
+	// account active (and an administrator) before anyone confirmed it.
+	// That drops Mallory's identity and voids the confirmation link, so
+	// that Alice, clicking the old mail, does not hand Mallory an
+	// administrator's login.
 	t.Run("made active in the store", func(t *testing.T) {
 		e, u := setup(t)
-		// As `portico apply` with state: active does.
-		active := portal.UserActive
-		if _, err := e.store.UpdateUser(ctx, u.ID, portal.UserUpdate{State: &active}); err != nil {
+		token := e.linkOf(t, victim, "/confirm/signup?token=")
+		// As `portico apply` with state: active does (the conformance
+		// suite checks that Apply does the same).
+		active, admin := portal.UserActive, portal.RoleAdmin
+		if _, err := e.store.UpdateUser(ctx, u.ID, portal.UserUpdate{State: &active, Role: &admin}); err != nil {
 			t.Fatal(err)
 		}
-		refused(t, e)
-		confirmed(t, e)
+		if ids := e.identities(t, victim); len(ids) != 0 {
+			t.Fatalf("identities after activation %+v, want none", ids)
+		}
+		if p := newBrowser(t).post(t, e.portal.URL+"/confirm/signup", url.Values{"token": {token}}, true); p.status != http.StatusNotFound {
+			t.Fatalf("the old confirmation link = %d, want 404\n%s", p.status, p.body)
+		}
+		b := newBrowser(t)
+		if end := e.signIn(t, b, "corp", "mallory-1", ""); end.status == http.StatusOK || e.signedIn(t, b) {
+			t.Fatalf("Mallory's sign-in after activation = %d at %s, signed in: %v\n%s", end.status, end.url, e.signedIn(t, b), end.body)
+		}
+		if ids := e.identities(t, victim); len(ids) != 0 {
+			t.Fatalf("identities after Mallory's sign-in %+v, want none", ids)
+		}
 	})
 
-	// An account usable another way shows the unconfirmed identity on
+	// An account usable another way (made active before activations
+	// dropped unconfirmed identities) shows the unconfirmed identity on
 	// its profile, which its owner can unlink; it never counts as a way
 	// to sign in that would let the owner unlink their last real one.
 	t.Run("on the profile", func(t *testing.T) {
@@ -119,6 +138,7 @@ func TestOIDCUnconfirmedIdentity(t *testing.T) {
 		if _, err := e.store.UpdateUser(ctx, u.ID, portal.UserUpdate{State: &active}); err != nil {
 			t.Fatal(err)
 		}
+		legacyUnconfirmed(t, e, u)
 		refused(t, e)
 		b := newBrowser(t)
 		if end := e.signIn(t, b, "corp", "vic-1", ""); end.status != http.StatusOK || !e.signedIn(t, b) {
@@ -153,7 +173,7 @@ func TestOIDCUnconfirmedIdentity(t *testing.T) {
 	})
 
 	// Signing in at the provider with an unconfirmed identity of one's
-	// own, from the profile, links it again confirmed.
+	// own, from the profile, confirms it.
 	t.Run("linked again from the profile", func(t *testing.T) {
 		e, u := setup(t)
 		hash, err := auth.HashPassword("a long passphrase of the owner")
@@ -164,6 +184,7 @@ func TestOIDCUnconfirmedIdentity(t *testing.T) {
 		if _, err := e.store.UpdateUser(ctx, u.ID, portal.UserUpdate{State: &active, PasswordHash: &hash}); err != nil {
 			t.Fatal(err)
 		}
+		before := legacyUnconfirmed(t, e, u)
 		b := newBrowser(t)
 		b.post(t, e.portal.URL+"/signin", url.Values{"email": {victim}, "password": {"a long passphrase of the owner"}}, true)
 		if !e.signedIn(t, b) {
@@ -173,12 +194,156 @@ func TestOIDCUnconfirmedIdentity(t *testing.T) {
 		if end := b.submitLogin(t, login, "mallory-1", true); end.status != http.StatusOK || end.url.Path != "/profile" {
 			t.Fatalf("linking = %d at %s\n%s", end.status, end.url, end.body)
 		}
-		if ids := e.identities(t, victim); len(ids) != 1 || ids[0].Subject != "mallory-1" || ids[0].Unconfirmed {
-			t.Fatalf("identities after linking %+v, want mallory-1 confirmed", ids)
+		// Confirmed where it is, not unlinked and linked anew: a failure
+		// half way must not lose it.
+		if ids := e.identities(t, victim); len(ids) != 1 || ids[0].ID != before.ID || ids[0].Unconfirmed {
+			t.Fatalf("identities after linking %+v, want identity %d (mallory-1) confirmed", ids, before.ID)
 		}
 		b2 := newBrowser(t)
 		if end := e.signIn(t, b2, "corp", "mallory-1", ""); end.status != http.StatusOK || !e.signedIn(t, b2) {
 			t.Fatalf("sign-in after linking = %d at %s\n%s", end.status, end.url, end.body)
 		}
 	})
+}
+
+// legacyUnconfirmed links mallory-1 to u unconfirmed again, as an account
+// made active before activations dropped unconfirmed identities still has
+// it, and returns it.
+func legacyUnconfirmed(t *testing.T, e *oidcEnv, u *portal.User) *portal.Identity {
+	t.Helper()
+	i := &portal.Identity{UserID: u.ID, Provider: "corp", Issuer: e.idp.Issuer(), Subject: "mallory-1", Unconfirmed: true}
+	if err := e.store.CreateIdentity(context.Background(), i); err != nil {
+		t.Fatal(err)
+	}
+	return i
+}
+
+// TestOIDCUnconfirmedSignInResends: the holder of an unconfirmed identity
+// whose confirmation mail was lost (or whose link expired) signs in again
+// and gets a new link, within the address's sign-up budget, rather than
+// being stuck: the identity exists, so signing up again fails, and a
+// portal without password sign-in has no reset. The account stays.
+func TestOIDCUnconfirmedSignInResends(t *testing.T) {
+	ctx := context.Background()
+	const email = "ed@example.org"
+	limits := auth.DefaultAccountLimits()
+	limits.SignUpPerEmail = auth.Limit{Failures: 1, Window: time.Hour}
+	e := newOIDCEnv(t, oidcOptions{accountLimits: limits})
+	e.addProvider(t, nil)
+	e.idp.AddUser(devidp.User{Subject: "ed-1", Email: email, Name: "Ed", EmailUnverified: true})
+	checkEmail := func(end landing) bool {
+		return end.status == http.StatusOK && strings.Contains(end.body, `data-testid="check-email"`) &&
+			strings.Contains(end.body, "sign in again for a new message")
+	}
+	if end := e.signIn(t, newBrowser(t), "corp", "ed-1", ""); !checkEmail(end) {
+		t.Fatalf("the sign-up = %d\n%s", end.status, end.body)
+	}
+	u, err := e.store.FindUserByEmail(ctx, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The link is lost: expired, here.
+	if err := e.store.DeleteUserAccountTokens(ctx, u.ID, portal.TokenConfirmSignup); err != nil {
+		t.Fatal(err)
+	}
+	first := len(e.mails(t))
+
+	b := newBrowser(t)
+	if end := e.signIn(t, b, "corp", "ed-1", ""); !checkEmail(end) || e.signedIn(t, b) {
+		t.Fatalf("signing in again = %d at %s\n%s", end.status, end.url, end.body)
+	}
+	if n := len(e.mails(t)); n != first+1 {
+		t.Fatalf("%d mails after signing in again, want %d", n, first+1)
+	}
+	if got, err := e.store.FindUserByID(ctx, u.ID); err != nil || got.State != portal.UserPending {
+		t.Fatalf("the account after signing in again = %+v, %v", got, err)
+	}
+	// The budget of the address bounds the mails.
+	if end := e.signIn(t, newBrowser(t), "corp", "ed-1", ""); end.status != http.StatusTooManyRequests {
+		t.Fatalf("signing in past the budget = %d, want 429\n%s", end.status, end.body)
+	}
+	if n := len(e.mails(t)); n != first+1 {
+		t.Fatalf("%d mails after the refused sign-in, want %d", n, first+1)
+	}
+
+	token := e.linkOf(t, email, "/confirm/signup?token=")
+	if p := newBrowser(t).post(t, e.portal.URL+"/confirm/signup", url.Values{"token": {token}}, true); p.status != http.StatusOK || !strings.Contains(p.body, `data-testid="signup-confirmed"`) {
+		t.Fatalf("confirming with the new link = %d\n%s", p.status, p.body)
+	}
+	b = newBrowser(t)
+	if end := e.signIn(t, b, "corp", "ed-1", ""); end.status != http.StatusOK || !e.signedIn(t, b) {
+		t.Fatalf("sign-in after confirming = %d at %s\n%s", end.status, end.url, end.body)
+	}
+}
+
+// TestConfirmSignupBlocked: a confirmation link of an account blocked
+// since it was sent is refused and not used up: once the block is lifted
+// it still works.
+func TestConfirmSignupBlocked(t *testing.T) {
+	ctx := context.Background()
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	e.idp.AddUser(devidp.User{Subject: "fay-1", Email: "fay@example.org", Name: "Fay", EmailUnverified: true})
+	if end := e.signIn(t, newBrowser(t), "corp", "fay-1", ""); end.status != http.StatusOK {
+		t.Fatalf("the sign-up = %d\n%s", end.status, end.body)
+	}
+	u, err := e.store.FindUserByEmail(ctx, "fay@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := e.linkOf(t, "fay@example.org", "/confirm/signup?token=")
+	blocked, pending := portal.UserBlocked, portal.UserPending
+	if _, err := e.store.UpdateUser(ctx, u.ID, portal.UserUpdate{State: &blocked}); err != nil {
+		t.Fatal(err)
+	}
+	if p := newBrowser(t).post(t, e.portal.URL+"/confirm/signup", url.Values{"token": {token}}, true); p.status != http.StatusForbidden || !strings.Contains(p.body, "blocked") {
+		t.Fatalf("confirming a blocked account = %d\n%s", p.status, p.body)
+	}
+	if _, err := e.store.UpdateUser(ctx, u.ID, portal.UserUpdate{State: &pending}); err != nil {
+		t.Fatal(err)
+	}
+	if p := newBrowser(t).post(t, e.portal.URL+"/confirm/signup", url.Values{"token": {token}}, true); p.status != http.StatusOK || !strings.Contains(p.body, `data-testid="signup-confirmed"`) {
+		t.Fatalf("confirming once unblocked = %d\n%s", p.status, p.body)
+	}
+	if ids := e.identities(t, "fay@example.org"); len(ids) != 1 || ids[0].Unconfirmed {
+		t.Fatalf("identities after confirming %+v", ids)
+	}
+}
+
+// TestInvitationMovesUnconfirmedIdentity: Bob signed up through the
+// provider as bob@home, which it did not vouch for, and never confirmed;
+// invited as bob@corp, he accepts with the same identity. The provider has
+// just proven he holds it: it moves to the invited account, and the
+// pending bob@home account, left with nothing, goes.
+func TestInvitationMovesUnconfirmedIdentity(t *testing.T) {
+	ctx := context.Background()
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	e.idp.AddUser(devidp.User{Subject: "bob-1", Email: "bob@home.example", Name: "Bob", EmailUnverified: true})
+	if end := e.signIn(t, newBrowser(t), "corp", "bob-1", ""); end.status != http.StatusOK || !strings.Contains(end.body, `data-testid="check-email"`) {
+		t.Fatalf("the sign-up = %d\n%s", end.status, end.body)
+	}
+	inv, err := auth.Invite(ctx, e.store, "bob@corp.example", "Bob at Corp", portal.RoleDeveloper, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	login := b.post(t, e.portal.URL+"/confirm/invitation/idp/corp", url.Values{"token": {inv.Token}}, true)
+	if end := b.submitLogin(t, login, "bob-1", true); end.status != http.StatusOK || !strings.Contains(end.body, "invitation is accepted") {
+		t.Fatalf("accepting = %d %s\n%s", end.status, end.url, end.body)
+	}
+	if !e.signedIn(t, b) {
+		t.Fatal("not signed in after accepting")
+	}
+	ids := e.identities(t, "bob@corp.example")
+	if len(ids) != 1 || ids[0].Subject != "bob-1" || ids[0].Unconfirmed {
+		t.Fatalf("identities of the invited account %+v", ids)
+	}
+	if _, err := e.store.FindUserByEmail(ctx, "bob@home.example"); portal.ErrorCode(err) != portal.ENOTFOUND {
+		t.Fatalf("the account the identity left: %v, want it gone", err)
+	}
+	b = newBrowser(t)
+	if end := e.signIn(t, b, "corp", "bob-1", ""); end.status != http.StatusOK || !e.signedIn(t, b) {
+		t.Fatalf("sign-in with the moved identity = %d at %s\n%s", end.status, end.url, end.body)
+	}
 }

@@ -33,7 +33,7 @@ const (
 
 var (
 	errNoInvitations      = portal.Errorf(portal.ENOTFOUND, "Invitations are not available on this portal.")
-	errInvitationAnswered = portal.Errorf(portal.ENOTFOUND, "This invitation was already accepted or withdrawn. If you accepted it, sign in.")
+	errInvitationAnswered = portal.ErrInvitationAnswered
 	errInviteeBlocked     = portal.Errorf(portal.EFORBIDDEN, "This account is blocked. Contact the portal's administrators.")
 )
 

@@ -54,27 +54,33 @@ func (s *Server) handleSignInCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Pending {
-		s.confirmProviderSignUp(w, r, res.User)
+		s.confirmProviderSignUp(w, r, res.User, res.Created)
 		return
 	}
 	http.Redirect(w, r, safeNext(res.Next), http.StatusSeeOther)
 }
 
-// confirmProviderSignUp answers a sign-in that created a pending account
-// (the provider did not vouch for the address) as a password sign-up
-// does: the confirmation link goes to the address, which proves it, and
-// the identity signs in once it is used.
-func (s *Server) confirmProviderSignUp(w http.ResponseWriter, r *http.Request, u *portal.User) {
+// confirmProviderSignUp answers a sign-in with a pending account (the
+// provider did not vouch for the address) as a password sign-up does: a
+// confirmation link goes to the address, which proves it, and the
+// identity signs in once it is used. created says this sign-in made the
+// account; otherwise its holder came back for a new link (the first mail
+// lost, or its link expired), and the account stays whatever happens to
+// the mail: it may hold an invitation or a link still on its way.
+func (s *Server) confirmProviderSignUp(w http.ResponseWriter, r *http.Request, u *portal.User, created bool) {
 	ctx := r.Context()
 	if err := s.sendConfirmation(ctx, u); err != nil {
-		// Without the mail the account could never be confirmed: remove
-		// it (and its identity), so that signing in again retries; the
-		// removal must not depend on the visitor waiting for it. The
-		// provider has said who they are, so saying the mail failed
+		// The provider has said who they are, so saying the mail failed
 		// tells nothing new.
 		s.logger.ErrorContext(ctx, "send confirmation mail", "request_id", requestIDFrom(ctx), "error", err)
-		if derr := s.store.DeleteUser(context.WithoutCancel(ctx), u.ID); derr != nil {
-			s.logger.ErrorContext(ctx, "remove unconfirmable account", "request_id", requestIDFrom(ctx), "error", derr)
+		if created {
+			// Without the mail the new account could never be confirmed:
+			// remove it (and its identity), so that signing in again
+			// retries; the removal must not depend on the visitor
+			// waiting for it.
+			if derr := s.store.DeleteUser(context.WithoutCancel(ctx), u.ID); derr != nil {
+				s.logger.ErrorContext(ctx, "remove unconfirmable account", "request_id", requestIDFrom(ctx), "error", derr)
+			}
 		}
 		s.error(w, r, errConfirmationNotSent)
 		return

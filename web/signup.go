@@ -301,10 +301,11 @@ func (s *Server) handleConfirmSignupPage(w http.ResponseWriter, r *http.Request)
 
 // handleConfirmSignup uses the link up, activates the account and signs
 // its owner in. The link proves the address, so it also confirms the
-// identity a provider sign-up linked (portal.Identity.Unconfirmed), in
-// the activation's transaction: an active account is never left without
-// the identity that signs in to it. An account already made active
-// another way (a config file) still gets its identity confirmed here.
+// identity a provider sign-up linked (portal.Identity.Unconfirmed): one
+// store transaction (Auth.ConfirmSignup), so that a blocked account keeps
+// its link and an active account is never left without the identity
+// that signs in to it. An account made active another way has lost that
+// identity and the link with it.
 func (s *Server) handleConfirmSignup(w http.ResponseWriter, r *http.Request) {
 	if s.auth == nil {
 		s.error(w, r, errNoSignUp)
@@ -314,26 +315,8 @@ func (s *Server) handleConfirmSignup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	t, err := s.auth.RedeemToken(ctx, portal.TokenConfirmSignup, r.PostForm.Get("token"))
+	u, err := s.auth.ConfirmSignup(ctx, r.PostForm.Get("token"))
 	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	u, err := s.store.FindUserByID(ctx, t.UserID)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	if u.State == portal.UserBlocked {
-		s.error(w, r, portal.Errorf(portal.EFORBIDDEN, "This account is blocked. Contact the portal's administrators."))
-		return
-	}
-	upd := portal.UserUpdate{ConfirmIdentities: true}
-	if u.State == portal.UserPending {
-		active := portal.UserActive
-		upd.State = &active
-	}
-	if u, err = s.store.UpdateUser(ctx, u.ID, upd); err != nil {
 		s.error(w, r, err)
 		return
 	}

@@ -2,6 +2,8 @@ package portaltest
 
 import (
 	"reflect"
+	"strings"
+	"testing"
 	"time"
 
 	"github.com/porticoapi/portico/portal"
@@ -203,63 +205,207 @@ var identityTests = []storeTestCase{
 		_, err = st.s.FindIdentity(st.ctx, second.Issuer, second.Subject)
 		wantCode(t, err, portal.ENOTFOUND)
 	}},
-	// An identity is stored unconfirmed when created so; only
-	// UserUpdate.ConfirmIdentities confirms it, in the transaction of the
-	// change (a refused change confirms nothing), and only the user's own.
-	{"UnconfirmedIdentities", func(st *storeTest) {
+	// An identity is stored unconfirmed when created so; ConfirmIdentity
+	// confirms one identity of its own user only.
+	{"ConfirmIdentity", func(st *storeTest) {
 		t := st.t
-		st.user("admin@example.com", portal.RoleAdmin)
-		mallory := &portal.User{Email: "vic@example.com", Name: "Vic", Role: portal.RoleDeveloper, State: portal.UserPending}
-		if err := st.s.CreateUser(st.ctx, mallory); err != nil {
-			t.Fatal(err)
-		}
+		ada := st.user("ada@example.com", portal.RoleDeveloper)
 		bob := st.user("bob@example.com", portal.RoleDeveloper)
-		i := &portal.Identity{UserID: mallory.ID, Provider: "corp", Issuer: "https://idp.example.com", Subject: "mallory", Unconfirmed: true}
-		other := &portal.Identity{UserID: bob.ID, Provider: "corp", Issuer: "https://idp.example.com", Subject: "bob", Unconfirmed: true}
+		i := &portal.Identity{UserID: ada.ID, Provider: "corp", Issuer: "https://idp.example.com", Subject: "ada", Unconfirmed: true}
+		other := &portal.Identity{UserID: ada.ID, Provider: "corp", Issuer: "https://idp.example.com", Subject: "ada-2", Unconfirmed: true}
 		for _, id := range []*portal.Identity{i, other} {
 			if err := st.s.CreateIdentity(st.ctx, id); err != nil {
 				t.Fatal(err)
 			}
 		}
-		unconfirmed := func(id *portal.Identity) bool {
-			t.Helper()
-			got, err := st.s.FindIdentity(st.ctx, id.Issuer, id.Subject)
-			if err != nil {
-				t.Fatal(err)
-			}
-			list, err := st.s.FindUserIdentities(st.ctx, id.UserID)
-			if err != nil || len(list) != 1 || list[0].Unconfirmed != got.Unconfirmed {
-				t.Fatalf("FindUserIdentities = %+v, %v; want the identity as FindIdentity has it, %+v", list, err, got)
-			}
-			return got.Unconfirmed
-		}
-		if !unconfirmed(i) {
+		if !st.unconfirmed(i) {
 			t.Fatal("an identity created unconfirmed reads back confirmed")
 		}
-		// Making the account active (as a config file does) confirms
-		// nothing.
-		active := portal.UserActive
-		if _, err := st.s.UpdateUser(st.ctx, mallory.ID, portal.UserUpdate{State: &active}); err != nil {
-			t.Fatal(err)
+		wantCode(t, st.s.ConfirmIdentity(st.ctx, bob.ID, i.ID), portal.ENOTFOUND)
+		if !st.unconfirmed(i) {
+			t.Fatal("another user confirmed the identity")
 		}
-		if !unconfirmed(i) {
-			t.Fatal("activating the account confirmed its identity")
+		wantCode(t, st.s.ConfirmIdentity(st.ctx, ada.ID, i.ID), "")
+		if st.unconfirmed(i) {
+			t.Fatal("ConfirmIdentity left the identity unconfirmed")
 		}
-		// A refused change confirms nothing either.
-		bad := portal.Role("root")
-		_, err := st.s.UpdateUser(st.ctx, mallory.ID, portal.UserUpdate{Role: &bad, ConfirmIdentities: true})
-		wantCode(t, err, portal.EINVALID)
-		if !unconfirmed(i) {
-			t.Fatal("a refused change confirmed the identity")
+		if !st.unconfirmed(other) {
+			t.Fatal("ConfirmIdentity confirmed another identity of the user")
 		}
-		if _, err := st.s.UpdateUser(st.ctx, mallory.ID, portal.UserUpdate{ConfirmIdentities: true}); err != nil {
-			t.Fatal(err)
+		if list, err := st.s.FindUserIdentities(st.ctx, ada.ID); err != nil || len(list) != 2 || list[0].Unconfirmed || !list[1].Unconfirmed {
+			t.Fatalf("FindUserIdentities = %+v, %v", list, err)
 		}
-		if unconfirmed(i) {
-			t.Fatal("ConfirmIdentities left the identity unconfirmed")
-		}
-		if !unconfirmed(other) {
-			t.Fatal("ConfirmIdentities confirmed another user's identity")
+		wantCode(t, st.s.ConfirmIdentity(st.ctx, ada.ID, i.ID+other.ID+1), portal.ENOTFOUND)
+	}},
+	// Only the confirmation link confirms the identities of a pending
+	// account. Every other change that makes it active (an administrator,
+	// a config file's state: active) drops them and voids the link, in
+	// its transaction: otherwise the owner of the address, clicking the
+	// old mail, would confirm a stranger's identity on the account an
+	// administrator has since made theirs.
+	{"ActivationDropsUnconfirmed", func(st *storeTest) {
+		t := st.t
+		now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
+		st.user("admin@example.com", portal.RoleAdmin)
+		for _, how := range []string{"UpdateUser", "Apply"} {
+			t.Run(how, func(t *testing.T) {
+				st := &storeTest{t: t, ctx: st.ctx, s: st.s}
+				email := strings.ToLower(how) + "@example.com"
+				u, stranger, owned := st.pendingSignUp(email, now)
+				bad := portal.Role("root")
+				active := portal.UserActive
+				_, err := st.s.UpdateUser(st.ctx, u.ID, portal.UserUpdate{Role: &bad, State: &active})
+				wantCode(t, err, portal.EINVALID)
+				if !st.unconfirmed(stranger) {
+					t.Fatal("a refused activation dropped the identity")
+				}
+				switch how {
+				case "UpdateUser":
+					if _, err := st.s.UpdateUser(st.ctx, u.ID, portal.UserUpdate{State: &active}); err != nil {
+						t.Fatal(err)
+					}
+				case "Apply":
+					st.apply(&portal.ChangeSet{Users: []*portal.User{{Email: email, Name: "Alice", Role: portal.RoleAdmin, State: portal.UserActive}}})
+				}
+				if got, err := st.s.FindUserByID(st.ctx, u.ID); err != nil || got.State != portal.UserActive {
+					t.Fatalf("user after activation = %+v, %v", got, err)
+				}
+				_, err = st.s.FindIdentity(st.ctx, stranger.Issuer, stranger.Subject)
+				wantCode(t, err, portal.ENOTFOUND)
+				if st.unconfirmed(owned) {
+					t.Fatal("the confirmed identity changed")
+				}
+				_, err = st.s.FindAccountToken(st.ctx, email+"-confirm", portal.TokenConfirmSignup, now)
+				wantCode(t, err, portal.ENOTFOUND)
+				_, err = st.s.ConfirmSignup(st.ctx, email+"-confirm", now)
+				wantCode(t, err, portal.ENOTFOUND)
+				if _, err := st.s.FindAccountToken(st.ctx, email+"-reset", portal.TokenResetPassword, now); err != nil {
+					t.Fatalf("the reset link after activation: %v", err)
+				}
+			})
 		}
 	}},
+	// ConfirmSignup: the link activates a pending account and confirms its
+	// identities in one transaction; a blocked account is refused and
+	// keeps its link; a link works once.
+	{"ConfirmSignup", func(st *storeTest) {
+		t := st.t
+		now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
+		u, stranger, _ := st.pendingSignUp("vic@example.com", now)
+		if err := st.s.CreateAccountToken(st.ctx, &portal.AccountToken{Hash: "vic-second", Purpose: portal.TokenConfirmSignup, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.s.CreateAccountToken(st.ctx, &portal.AccountToken{Hash: "vic-invite", Purpose: portal.TokenInvitation, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		bob := st.user("bob@example.com", portal.RoleDeveloper)
+		bobs := &portal.Identity{UserID: bob.ID, Provider: "corp", Issuer: "https://idp.example.com", Subject: "bob", Unconfirmed: true}
+		if err := st.s.CreateIdentity(st.ctx, bobs); err != nil {
+			t.Fatal(err)
+		}
+
+		_, err := st.s.ConfirmSignup(st.ctx, "vic@example.com-confirm", now.Add(time.Hour))
+		wantCode(t, err, portal.ENOTFOUND) // expired
+		_, err = st.s.ConfirmSignup(st.ctx, "vic@example.com-reset", now)
+		wantCode(t, err, portal.ENOTFOUND) // another purpose
+		blocked, pending := portal.UserBlocked, portal.UserPending
+		if _, err := st.s.UpdateUser(st.ctx, u.ID, portal.UserUpdate{State: &blocked}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = st.s.ConfirmSignup(st.ctx, "vic@example.com-confirm", now)
+		wantCode(t, err, portal.EFORBIDDEN)
+		if _, err := st.s.FindAccountToken(st.ctx, "vic@example.com-confirm", portal.TokenConfirmSignup, now); err != nil {
+			t.Fatalf("the link after a refusal: %v", err)
+		}
+		if got, err := st.s.FindUserByID(st.ctx, u.ID); err != nil || got.State != portal.UserBlocked || !st.unconfirmed(stranger) {
+			t.Fatalf("user after a refusal = %+v, %v", got, err)
+		}
+		if _, err := st.s.UpdateUser(st.ctx, u.ID, portal.UserUpdate{State: &pending}); err != nil {
+			t.Fatal(err)
+		}
+
+		got, err := st.s.ConfirmSignup(st.ctx, "vic@example.com-confirm", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != u.ID || got.State != portal.UserActive {
+			t.Fatalf("ConfirmSignup = %+v", got)
+		}
+		if st.unconfirmed(stranger) {
+			t.Fatal("ConfirmSignup left the identity unconfirmed")
+		}
+		if !st.unconfirmed(bobs) {
+			t.Fatal("ConfirmSignup confirmed another user's identity")
+		}
+		for hash, purpose := range map[string]portal.TokenPurpose{"vic@example.com-confirm": portal.TokenConfirmSignup, "vic-second": portal.TokenConfirmSignup, "vic-invite": portal.TokenInvitation} {
+			_, err = st.s.FindAccountToken(st.ctx, hash, purpose, now)
+			wantCode(t, err, portal.ENOTFOUND)
+		}
+		_, err = st.s.ConfirmSignup(st.ctx, "vic@example.com-confirm", now)
+		wantCode(t, err, portal.ENOTFOUND) // once only
+
+		// The link of an account made active without it (before
+		// activations voided it) is used up and confirms nothing.
+		if err := st.s.CreateAccountToken(st.ctx, &portal.AccountToken{Hash: "bob-confirm", Purpose: portal.TokenConfirmSignup, UserID: bob.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := st.s.ConfirmSignup(st.ctx, "bob-confirm", now); err != nil || got.ID != bob.ID || got.State != portal.UserActive {
+			t.Fatalf("ConfirmSignup of an active account = %+v, %v", got, err)
+		}
+		if !st.unconfirmed(bobs) {
+			t.Fatal("the link of an active account confirmed its identity")
+		}
+		_, err = st.s.FindAccountToken(st.ctx, "bob-confirm", portal.TokenConfirmSignup, now)
+		wantCode(t, err, portal.ENOTFOUND)
+	}},
+}
+
+// unconfirmed reports whether the stored identity i is unconfirmed, and
+// checks that FindUserIdentities says the same as FindIdentity.
+func (st *storeTest) unconfirmed(i *portal.Identity) bool {
+	st.t.Helper()
+	got, err := st.s.FindIdentity(st.ctx, i.Issuer, i.Subject)
+	if err != nil {
+		st.t.Fatal(err)
+	}
+	list, err := st.s.FindUserIdentities(st.ctx, got.UserID)
+	if err != nil {
+		st.t.Fatal(err)
+	}
+	for _, l := range list {
+		if l.ID == got.ID && l.Unconfirmed != got.Unconfirmed {
+			st.t.Fatalf("FindUserIdentities has %+v, FindIdentity %+v", l, got)
+		}
+	}
+	return got.Unconfirmed
+}
+
+// pendingSignUp makes what a provider sign-up the provider did not vouch
+// for leaves: a pending account with an unconfirmed identity (stranger)
+// and a live confirmation link (hash email+"-confirm"); it also gets a
+// confirmed identity (owned) and a reset link (email+"-reset"), which no
+// activation may touch.
+func (st *storeTest) pendingSignUp(email string, now time.Time) (u *portal.User, stranger, owned *portal.Identity) {
+	t := st.t
+	t.Helper()
+	u = &portal.User{Email: email, Name: "Alice", Role: portal.RoleDeveloper, State: portal.UserPending}
+	if err := st.s.CreateUser(st.ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	stranger = &portal.Identity{UserID: u.ID, Provider: "corp", Issuer: "https://idp.example.com", Subject: "stranger-" + email, Unconfirmed: true}
+	owned = &portal.Identity{UserID: u.ID, Provider: "corp", Issuer: "https://idp.example.com", Subject: "owned-" + email}
+	for _, i := range []*portal.Identity{stranger, owned} {
+		if err := st.s.CreateIdentity(st.ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tok := range []*portal.AccountToken{
+		{Hash: email + "-confirm", Purpose: portal.TokenConfirmSignup, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+		{Hash: email + "-reset", Purpose: portal.TokenResetPassword, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+	} {
+		if err := st.s.CreateAccountToken(st.ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return u, stranger, owned
 }

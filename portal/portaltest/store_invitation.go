@@ -1,6 +1,7 @@
 package portaltest
 
 import (
+	"errors"
 	"time"
 
 	"github.com/porticoapi/portico/portal"
@@ -104,6 +105,106 @@ var invitationTests = []storeTestCase{
 		_, err = st.s.AcceptInvitation(st.ctx, portal.InvitationAcceptance{Token: "inv-cy", Now: now, PasswordHash: "$cy"})
 		wantCode(t, err, portal.EFORBIDDEN)
 		unchanged(cy, "inv-cy")
+	}},
+	// An identity unconfirmed on another pending account (its holder's
+	// own sign-up the provider did not vouch for, at another address)
+	// moves to the invited account, confirmed; the account it leaves goes
+	// when nothing is left of it. Linked any other way, it is refused.
+	{"AcceptMovesUnconfirmedIdentity", func(st *storeTest) {
+		t := st.t
+		now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
+		pending := func(email string) *portal.User {
+			t.Helper()
+			u := &portal.User{Email: email, Name: "Bob", Role: portal.RoleDeveloper, State: portal.UserPending}
+			if err := st.s.CreateUser(st.ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		token := func(u *portal.User, hash string, purpose portal.TokenPurpose) {
+			t.Helper()
+			if err := st.s.CreateAccountToken(st.ctx, &portal.AccountToken{Hash: hash, Purpose: purpose, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		identity := func(u *portal.User, subject string, unconfirmed bool) *portal.Identity {
+			t.Helper()
+			i := &portal.Identity{UserID: u.ID, Provider: "corp", Issuer: "https://idp.example", Subject: subject, Unconfirmed: unconfirmed}
+			if err := st.s.CreateIdentity(st.ctx, i); err != nil {
+				t.Fatal(err)
+			}
+			return i
+		}
+		accept := func(hash, subject string) (*portal.User, error) {
+			return st.s.AcceptInvitation(st.ctx, portal.InvitationAcceptance{Token: hash, Now: now,
+				Identity: &portal.Identity{Provider: "corp", Issuer: "https://idp.example", Subject: subject, Email: "bob@idp.example"}})
+		}
+
+		home := pending("bob@home.example")
+		identity(home, "bob", true)
+		token(home, "home-confirm", portal.TokenConfirmSignup)
+		corp := pending("bob@corp.example")
+		token(corp, "inv-corp", portal.TokenInvitation)
+		got, err := accept("inv-corp", "bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != corp.ID || got.State != portal.UserActive {
+			t.Fatalf("accepted = %+v", got)
+		}
+		i, err := st.s.FindIdentity(st.ctx, "https://idp.example", "bob")
+		if err != nil || i.UserID != corp.ID || i.Unconfirmed || i.Email != "bob@idp.example" {
+			t.Fatalf("the identity after accepting = %+v, %v", i, err)
+		}
+		_, err = st.s.FindUserByID(st.ctx, home.ID)
+		wantCode(t, err, portal.ENOTFOUND) // nothing was left of it
+		_, err = st.s.FindAccountToken(st.ctx, "home-confirm", portal.TokenConfirmSignup, now)
+		wantCode(t, err, portal.ENOTFOUND)
+
+		// The account it leaves stays when it is still invited itself.
+		home = pending("ann@home.example")
+		identity(home, "ann", true)
+		token(home, "inv-home", portal.TokenInvitation)
+		corp = pending("ann@corp.example")
+		token(corp, "inv-ann", portal.TokenInvitation)
+		if _, err := accept("inv-ann", "ann"); err != nil {
+			t.Fatal(err)
+		}
+		if u, err := st.s.FindUserByID(st.ctx, home.ID); err != nil || u.State != portal.UserPending {
+			t.Fatalf("the invited account the identity left = %+v, %v", u, err)
+		}
+
+		// Confirmed elsewhere, or unconfirmed on an account that is not
+		// pending: refused, and the link still works.
+		active := st.user("cy@example.com", portal.RoleDeveloper)
+		identity(active, "cy-unconfirmed", true)
+		identity(active, "cy", false)
+		blocked := pending("dee@example.com")
+		identity(blocked, "dee", true)
+		state := portal.UserBlocked
+		if _, err := st.s.UpdateUser(st.ctx, blocked.ID, portal.UserUpdate{State: &state}); err != nil {
+			t.Fatal(err)
+		}
+		eve := pending("eve@example.com")
+		token(eve, "inv-eve", portal.TokenInvitation)
+		for _, subject := range []string{"cy", "cy-unconfirmed", "dee"} {
+			_, err := accept("inv-eve", subject)
+			wantCode(t, err, portal.ECONFLICT)
+			if i, err := st.s.FindIdentity(st.ctx, "https://idp.example", subject); err != nil || i.UserID == eve.ID {
+				t.Fatalf("identity %s after a refusal = %+v, %v", subject, i, err)
+			}
+		}
+		if _, err := st.s.FindAccountToken(st.ctx, "inv-eve", portal.TokenInvitation, now); err != nil {
+			t.Fatalf("the link after a refusal: %v", err)
+		}
+
+		// A live link of an account no longer waiting for it gets the
+		// answer the invitation page gives.
+		token(active, "inv-cy", portal.TokenInvitation)
+		_, err = st.s.AcceptInvitation(st.ctx, portal.InvitationAcceptance{Token: "inv-cy", Now: now, PasswordHash: "$cy"})
+		if !errors.Is(err, portal.ErrInvitationAnswered) {
+			t.Fatalf("accepting for an active account: %v, want ErrInvitationAnswered", err)
+		}
 	}},
 	{"FindAccountTokens", func(st *storeTest) {
 		t := st.t

@@ -105,7 +105,9 @@ func (s *Store) Apply(ctx context.Context, cs *portal.ChangeSet) error {
 	})
 }
 
-// upsertUser matches u by email. An empty PasswordHash keeps the stored one.
+// upsertUser matches u by email. An empty PasswordHash keeps the stored
+// one. A user made active loses their unconfirmed identities and
+// confirmation links (dropUnconfirmed).
 func (s *Store) upsertUser(ctx context.Context, tx *sql.Tx, u *portal.User) error {
 	if err := u.Validate(); err != nil {
 		// The user's own messages ("Name required.") are written for a form
@@ -124,6 +126,12 @@ func (s *Store) upsertUser(ctx context.Context, tx *sql.Tx, u *portal.User) erro
 	}
 	if err := s.updateUser(ctx, tx, u); err != nil {
 		return err
+	}
+	if stored.State != portal.UserActive && u.State == portal.UserActive {
+		// A file's state: active proves nobody's address.
+		if err := dropUnconfirmed(ctx, tx, u.ID); err != nil {
+			return fmt.Errorf("user %s: %w", u.Email, err)
+		}
 	}
 	if u.Role != stored.Role || u.State != stored.State || u.PasswordHash != stored.PasswordHash {
 		// As on the users page and the password forms: no session

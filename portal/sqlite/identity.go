@@ -271,11 +271,18 @@ func (s *Store) FindUserIdentities(ctx context.Context, userID int64) ([]*portal
 // CreateIdentity links i to its user. The user's existence is checked in
 // the same statement. Returns EINVALID, ENOTFOUND or ECONFLICT.
 func (s *Store) CreateIdentity(ctx context.Context, i *portal.Identity) error {
+	return insertIdentity(ctx, s.writer, i, s.nowUTC())
+}
+
+// insertIdentity links i to its user, on its own or inside a change's
+// transaction (AcceptInvitation), and fills ID, CreatedAt and LastUsed.
+// The user's existence is checked in the same statement. Returns
+// EINVALID, ENOTFOUND or ECONFLICT.
+func insertIdentity(ctx context.Context, ex execer, i *portal.Identity, now time.Time) error {
 	if err := i.Validate(); err != nil {
 		return err
 	}
-	now := s.nowUTC()
-	res, err := s.writer.ExecContext(ctx, `INSERT INTO identities (user_id, provider, issuer, subject, email, confirmed, created_at, last_used)
+	res, err := ex.ExecContext(ctx, `INSERT INTO identities (user_id, provider, issuer, subject, email, confirmed, created_at, last_used)
 		SELECT id, ?, ?, ?, ?, ?, ?, ? FROM users WHERE id = ?`,
 		i.Provider, i.Issuer, i.Subject, i.Email, !i.Unconfirmed, formatTime(now), formatTime(now), i.UserID)
 	if err != nil {
@@ -293,6 +300,24 @@ func (s *Store) CreateIdentity(ctx context.Context, i *portal.Identity) error {
 		return fmt.Errorf("insert identity: %w", err)
 	}
 	i.CreatedAt, i.LastUsed = now, now
+	return nil
+}
+
+// dropUnconfirmed deletes the unconfirmed identities of user id and voids
+// their sign-up confirmation links, in tx. Every change that makes a
+// pending account active, but the confirmation link itself, calls it in
+// its transaction: an unconfirmed identity comes from a provider sign-up
+// whose address nobody proved, and whoever makes the account active (an
+// administrator, a config file, a reset or invitation link) has not
+// proven that identity's holder owns it; a confirmation link left live
+// would let the address's owner confirm it later, unaware.
+func dropUnconfirmed(ctx context.Context, tx *sql.Tx, id int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE user_id = ? AND confirmed = 0`, id); err != nil {
+		return fmt.Errorf("delete unconfirmed identities: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?`, id, string(portal.TokenConfirmSignup)); err != nil {
+		return fmt.Errorf("void confirmation links: %w", err)
+	}
 	return nil
 }
 
@@ -318,6 +343,20 @@ func (s *Store) DeleteIdentity(ctx context.Context, userID, id int64) error {
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("delete identity: %w", err)
+	} else if n == 0 {
+		return notFound("Identity not found.")
+	}
+	return nil
+}
+
+// ConfirmIdentity confirms one identity of a user. Returns ENOTFOUND.
+func (s *Store) ConfirmIdentity(ctx context.Context, userID, id int64) error {
+	res, err := s.writer.ExecContext(ctx, `UPDATE identities SET confirmed = 1 WHERE id = ? AND user_id = ?`, id, userID)
+	if err != nil {
+		return fmt.Errorf("confirm identity: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("confirm identity: %w", err)
 	} else if n == 0 {
 		return notFound("Identity not found.")
 	}

@@ -134,15 +134,16 @@ func (s *Store) updateUser(ctx context.Context, tx *sql.Tx, u *portal.User) erro
 	return nil
 }
 
-// UpdateUser changes the fields set in upd. Returns ENOTFOUND, EINVALID or
-// ECONFLICT.
+// UpdateUser changes the fields set in upd; a user made active loses
+// their unconfirmed identities and confirmation links (dropUnconfirmed).
+// Returns ENOTFOUND, EINVALID or ECONFLICT.
 func (s *Store) UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate) (*portal.User, error) {
 	var u *portal.User
 	err := s.change(ctx, func(tx *sql.Tx) (err error) {
 		if u, err = findUser(ctx, tx, "id = ?", id); err != nil {
 			return err
 		}
-		wasAdmin := u.IsAdmin()
+		wasAdmin, wasActive := u.IsAdmin(), u.State == portal.UserActive
 		if upd.Email != nil {
 			u.Email = *upd.Email
 		}
@@ -166,9 +167,9 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate)
 		if err := s.updateUser(ctx, tx, u); err != nil {
 			return err
 		}
-		if upd.ConfirmIdentities {
-			if _, err := tx.ExecContext(ctx, `UPDATE identities SET confirmed = 1 WHERE user_id = ? AND confirmed = 0`, id); err != nil {
-				return fmt.Errorf("confirm identities: %w", err)
+		if !wasActive && u.State == portal.UserActive {
+			if err := dropUnconfirmed(ctx, tx, id); err != nil {
+				return err
 			}
 		}
 		if wasAdmin && !u.IsAdmin() {
@@ -222,7 +223,8 @@ func countActiveAdmins(ctx context.Context, tx *sql.Tx) (int, error) {
 
 // SetPassword sets the password with what goes with it in one
 // transaction: the reset link used up (ENOTFOUND when it is not live), a
-// pending user activated (and their unconfirmed identities deleted), the
+// pending user activated (and their unconfirmed identities and
+// confirmation links deleted: dropUnconfirmed), the
 // user's reset links voided and their sessions but ch.KeepSession
 // deleted.
 func (s *Store) SetPassword(ctx context.Context, id int64, ch portal.PasswordChange) (*portal.User, error) {
@@ -263,14 +265,10 @@ func (s *Store) SetPassword(ctx context.Context, id int64, ch portal.PasswordCha
 			return err
 		}
 		if activated {
-			// An unconfirmed identity comes from a provider sign-up the
-			// provider did not vouch for: it is linked to an address
-			// nobody has proven. Only that sign-up's own confirmation
-			// link confirms it; a reset link proves the address to its
-			// owner, who may not be the one who linked it, so it goes
-			// with the activation, in its transaction.
-			if _, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE user_id = ? AND confirmed = 0`, id); err != nil {
-				return fmt.Errorf("delete unconfirmed identities: %w", err)
+			// A reset link proves the address to its owner, who may not
+			// be the one who linked an unconfirmed identity.
+			if err := dropUnconfirmed(ctx, tx, id); err != nil {
+				return err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?`, id, reset); err != nil {
