@@ -20,6 +20,8 @@ type InvitationStore interface {
 	UpdateUser(ctx context.Context, id int64, upd portal.UserUpdate) (*portal.User, error)
 	CreateAccountToken(ctx context.Context, t *portal.AccountToken) error
 	DeleteUserAccountTokens(ctx context.Context, userID int64, purpose portal.TokenPurpose) error
+	FindUserIdentities(ctx context.Context, userID int64) ([]*portal.Identity, error)
+	DeleteIdentity(ctx context.Context, userID, id int64) error
 }
 
 // Invitation is an invitation just made. Token is the secret of the link
@@ -94,6 +96,21 @@ func Invite(ctx context.Context, st InvitationStore, email, name string, role po
 		// makes it active, and accepting it removes that identity.
 		if err := st.DeleteUserAccountTokens(ctx, u.ID, portal.TokenConfirmSignup); err != nil {
 			return nil, fmt.Errorf("void sign-up confirmation links: %w", err)
+		}
+		// Nor may the identity itself stay: its holder signing in again
+		// would be mailed a new confirmation, which the invitee, awaiting
+		// an invitation, could well open.
+		ids, err := st.FindUserIdentities(ctx, u.ID)
+		if err != nil {
+			return nil, fmt.Errorf("find identities of invited user: %w", err)
+		}
+		for _, i := range ids {
+			if !i.Unconfirmed {
+				continue
+			}
+			if err := st.DeleteIdentity(ctx, u.ID, i.ID); err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
+				return nil, fmt.Errorf("drop unconfirmed identity: %w", err)
+			}
 		}
 	case portal.ENOTFOUND:
 		u = &portal.User{Email: email, Name: name, Role: role, State: portal.UserPending}

@@ -292,6 +292,9 @@ type Result struct {
 	// or by an earlier one whose confirmation was never used. No session
 	// was started; the caller mails a confirmation link to User.Email.
 	Pending bool
+	// Provider is the name of the identity provider the flow signed in
+	// with.
+	Provider string
 	// Invitation is StartOptions.Invitation of an invitation flow; User is
 	// nil then, and Identity (not yet stored, UserID 0) and Name describe
 	// who signed in at the provider.
@@ -618,7 +621,7 @@ func (o *OIDC) account(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 		if created {
 			// The caller mails the confirmation link; the identity signs
 			// in once the address is confirmed.
-			return &Result{User: u, Next: f.Next, Created: true, Pending: true}, nil
+			return &Result{User: u, Next: f.Next, Created: true, Pending: true, Provider: p.name}, nil
 		}
 		return nil, refuse(errAccountPending, "account_pending", fmt.Errorf("user %d", u.ID))
 	default:
@@ -654,7 +657,7 @@ func (o *OIDC) unconfirmedSignIn(ctx context.Context, f flow, id *portal.Identit
 	if err := o.auth.LimitAccount(ActionSignUp, u.Email); err != nil {
 		return nil, refuse(err, "confirmation_resend_limited", detail)
 	}
-	return &Result{User: u, Next: f.Next, Pending: true}, nil
+	return &Result{User: u, Next: f.Next, Pending: true, Provider: f.IdP}, nil
 }
 
 // CompleteInvitation signs in the invited user userID once the caller has

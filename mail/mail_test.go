@@ -136,8 +136,8 @@ func TestParseSMTPURL(t *testing.T) {
 
 func TestTemplates(t *testing.T) {
 	d := mail.Data{SiteTitle: "Contoso APIs", Name: "Dee", Link: "https://portal.example.com/x", ValidFor: "48 hours",
-		Product: "Gold", Subscription: "dee-gold", Comment: "Welcome <b>aboard</b>", Requester: "dee@example.com"}
-	for _, kind := range []string{mail.ConfirmSignup, mail.ResetPassword, mail.Invitation, mail.SubscriptionApproved, mail.SubscriptionRejected, mail.ApprovalPending} {
+		Product: "Gold", Subscription: "dee-gold", Comment: "Welcome <b>aboard</b>", Requester: "dee@example.com", Provider: "Contoso staff"}
+	for _, kind := range []string{mail.ConfirmSignup, mail.ConfirmProviderSignup, mail.ResetPassword, mail.Invitation, mail.SubscriptionApproved, mail.SubscriptionRejected, mail.ApprovalPending} {
 		m := render(t, kind, "dee@example.com", d)
 		if m.Subject == "" || strings.Contains(m.Subject, "\n") || !strings.Contains(m.Text, d.Link) || !strings.Contains(m.HTML, d.Link) {
 			t.Fatalf("%s = %+v", kind, m)

@@ -16,12 +16,17 @@ var templateFiles embed.FS
 // templates/KIND.html). The first line of the text template is
 // "Subject: ...".
 const (
-	ConfirmSignup        = "confirm_signup"
-	ResetPassword        = "reset_password"
-	Invitation           = "invitation"
-	SubscriptionApproved = "subscription_approved"
-	SubscriptionRejected = "subscription_rejected"
-	ApprovalPending      = "approval_pending"
+	ConfirmSignup = "confirm_signup"
+	// ConfirmProviderSignup confirms the address of an account made by a
+	// sign-in at an identity provider that did not vouch for it: it
+	// names the provider, so that someone who did not sign in there
+	// knows not to open the link.
+	ConfirmProviderSignup = "confirm_provider_signup"
+	ResetPassword         = "reset_password"
+	Invitation            = "invitation"
+	SubscriptionApproved  = "subscription_approved"
+	SubscriptionRejected  = "subscription_rejected"
+	ApprovalPending       = "approval_pending"
 	// AccountExists answers a sign-up with an address that already has an
 	// account: the portal's page says "check your email" either way, and
 	// the owner learns how to sign in or reset the password.
@@ -39,6 +44,7 @@ type Data struct {
 	Subscription string
 	Comment      string // an administrator's comment
 	Requester    string // for ApprovalPending: who asked
+	Provider     string // for ConfirmProviderSignup: the identity provider's name as shown
 }
 
 // Templates renders messages.

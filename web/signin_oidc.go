@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/porticoapi/portico/auth"
+	"github.com/porticoapi/portico/mail"
 	"github.com/porticoapi/portico/portal"
 	"github.com/porticoapi/portico/web/views"
 )
@@ -54,7 +55,7 @@ func (s *Server) handleSignInCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Pending {
-		s.confirmProviderSignUp(w, r, res.User, res.Created)
+		s.confirmProviderSignUp(w, r, res)
 		return
 	}
 	http.Redirect(w, r, safeNext(res.Next), http.StatusSeeOther)
@@ -67,9 +68,10 @@ func (s *Server) handleSignInCallback(w http.ResponseWriter, r *http.Request) {
 // account; otherwise its holder came back for a new link (the first mail
 // lost, or its link expired), and the account stays whatever happens to
 // the mail: it may hold an invitation or a link still on its way.
-func (s *Server) confirmProviderSignUp(w http.ResponseWriter, r *http.Request, u *portal.User, created bool) {
+func (s *Server) confirmProviderSignUp(w http.ResponseWriter, r *http.Request, res *auth.Result) {
 	ctx := r.Context()
-	if err := s.sendConfirmation(ctx, u); err != nil {
+	u, created := res.User, res.Created
+	if err := s.sendProviderConfirmation(ctx, u, res.Provider); err != nil {
 		// The provider has said who they are, so saying the mail failed
 		// tells nothing new.
 		s.logger.ErrorContext(ctx, "send confirmation mail", "request_id", requestIDFrom(ctx), "error", err)
@@ -93,6 +95,23 @@ func (s *Server) confirmProviderSignUp(w http.ResponseWriter, r *http.Request, u
 		},
 		TestID: "check-email",
 	})
+}
+
+// sendProviderConfirmation mails u the link that confirms their address
+// and the identity they signed in with at the provider named idp. The
+// mail names the provider, so that the owner of an address someone else
+// claimed there knows not to open it.
+func (s *Server) sendProviderConfirmation(ctx context.Context, u *portal.User, idp string) error {
+	label := idp
+	if p, err := s.store.FindIdentityProviderByName(ctx, idp); err == nil {
+		label = p.Label()
+	}
+	token, err := s.auth.IssueToken(ctx, portal.TokenConfirmSignup, u.ID, auth.ConfirmSignupTTL)
+	if err != nil {
+		return err
+	}
+	return s.sendMail(ctx, mail.ConfirmProviderSignup, u.Email, "/confirm/signup?token="+token,
+		mail.Data{Name: u.Name, ValidFor: "24 hours", Provider: label})
 }
 
 // errConfirmationNotSent answers a provider sign-up whose confirmation

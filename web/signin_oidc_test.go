@@ -712,6 +712,11 @@ func TestOIDCSignUpEmailVerification(t *testing.T) {
 		if len(mails) != 2 || mails[0].To[0] != "olive@example.org" || !strings.Contains(mails[0].Subject, "Confirm") || mails[1].To[0] != "olive@example.org" {
 			t.Fatalf("outbox %+v", mails)
 		}
+		// The mail names the provider, so that the owner of an address
+		// someone else claimed there knows not to open it.
+		if !strings.Contains(mails[0].Text, "with Contoso staff") || !strings.Contains(mails[0].Text, "If it was not you") {
+			t.Fatalf("the confirmation does not name the provider:\n%s", mails[0].Text)
+		}
 		m := regexp.MustCompile(regexp.QuoteMeta(e.portal.URL) + `/confirm/signup\?token=([A-Za-z0-9_\-]+)`).FindStringSubmatch(mails[0].Text)
 		if m == nil {
 			t.Fatalf("no confirmation link in\n%s", mails[0].Text)
@@ -1114,6 +1119,19 @@ func TestOIDCPendingSignUpTakeover(t *testing.T) {
 		}
 		if u, _ := e.store.FindUserByEmail(ctx, victim); u.State != portal.UserPending || u.Role != portal.RoleAdmin {
 			t.Fatalf("invited account %+v", u)
+		}
+		// Nor does the attacker's identity stay until the invitation is
+		// accepted: signing in with it again would mail the invitee a
+		// new confirmation, which they might open.
+		if ids := e.identities(t, victim); len(ids) != 0 {
+			t.Fatalf("identities of the invited account %+v", ids)
+		}
+		before := len(e.mails(t))
+		if b := newBrowser(t); e.signIn(t, b, "corp", "mallory-1", "").status == http.StatusOK && e.signedIn(t, b) {
+			t.Fatal("the attacker signed in to the invited account")
+		}
+		if n := len(e.mails(t)); n != before {
+			t.Fatalf("the attacker's sign-in after the invitation sent %d mails", n-before)
 		}
 		return e.linkOf(t, victim, "/confirm/invitation?token=")
 	}
