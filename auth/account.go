@@ -42,34 +42,16 @@ func (a *Auth) IssueToken(ctx context.Context, purpose portal.TokenPurpose, user
 }
 
 // PeekToken returns the live token for purpose without using it up (to
-// show the form a link leads to). Returns ENOTFOUND for any link that
-// would not work.
+// show the form a link leads to; the store call that acts on the link
+// uses it up). Returns ENOTFOUND for any link that would not work.
 func (a *Auth) PeekToken(ctx context.Context, purpose portal.TokenPurpose, token string) (*portal.AccountToken, error) {
-	// Checked before a.tokens.FindAccountToken is evaluated: the method
-	// value of a nil interface panics.
 	if a.tokens == nil {
 		return nil, errTokensUnavailable
 	}
-	return a.token(ctx, purpose, token, a.tokens.FindAccountToken)
-}
-
-// RedeemToken uses the token for purpose up and returns it: a link works
-// once, on any instance. Returns ENOTFOUND for any link that does not
-// work.
-func (a *Auth) RedeemToken(ctx context.Context, purpose portal.TokenPurpose, token string) (*portal.AccountToken, error) {
-	if a.tokens == nil {
-		return nil, errTokensUnavailable
-	}
-	return a.token(ctx, purpose, token, a.tokens.TakeAccountToken)
-}
-
-// token finds token with find; the caller has checked a.tokens.
-func (a *Auth) token(ctx context.Context, purpose portal.TokenPurpose, token string,
-	find func(context.Context, string, portal.TokenPurpose, time.Time) (*portal.AccountToken, error)) (*portal.AccountToken, error) {
 	if _, ok := parseToken(token); !ok {
 		return nil, errInvalidLink
 	}
-	t, err := find(ctx, tokenID(token), purpose, a.now())
+	t, err := a.tokens.FindAccountToken(ctx, tokenID(token), purpose, a.now())
 	switch portal.ErrorCode(err) {
 	case "":
 		return t, nil

@@ -40,9 +40,11 @@
 //     answer): bound to the session that fetched them, single use (taken
 //     before the answer is compared), expiring after CaptchaTTL.
 //   - account.go: what password accounts need besides sign-in: one-time
-//     links for mail (only their SHA-256 stored; Peek to show a form,
-//     Redeem to use one up), StartSession for a confirmed address or a
-//     reset password, revoking a user's sessions, CheckPassword for forms
+//     links for mail (only their SHA-256 stored; PeekToken to show a
+//     form; ResetPassword, ConfirmSignup and AcceptInvitation use one up
+//     in the store transaction that acts on it), StartSession for a
+//     confirmed address or a reset password, revoking a user's sessions,
+//     ChangePassword, CheckPassword for forms
 //     that ask for the current password, the CAPTCHA-after-failures rule
 //     of sign-in, and AccountLimits, the per-address and per-email budgets
 //     of sign-up, reset and CAPTCHA requests (429 with Retry-After).
