@@ -83,23 +83,13 @@ func Invite(ctx context.Context, st InvitationStore, email, name string, role po
 		if err := check.Validate(); err != nil {
 			return nil, err
 		}
-		if u, err = st.UpdateUser(ctx, u.ID, portal.UserUpdate{Name: &check.Name, Role: &check.Role}); err != nil {
-			return nil, fmt.Errorf("update invited user: %w", err)
-		}
 		if err := st.DeleteUserAccountTokens(ctx, u.ID, portal.TokenInvitation); err != nil {
 			return nil, fmt.Errorf("void older invitations: %w", err)
 		}
 		// The account may be a provider sign-up waiting for its address
-		// to be confirmed. Its confirmation link would keep the identity
-		// the sign-up linked, and now make the account active with the
-		// role of this invitation: from here on, only the invitation
-		// makes it active, and accepting it removes that identity.
-		if err := st.DeleteUserAccountTokens(ctx, u.ID, portal.TokenConfirmSignup); err != nil {
-			return nil, fmt.Errorf("void sign-up confirmation links: %w", err)
-		}
-		// Nor may the identity itself stay: its holder signing in again
-		// would be mailed a new confirmation, which the invitee, awaiting
-		// an invitation, could well open.
+		// to be confirmed. Its unconfirmed identity goes first: its
+		// holder signing in again would be mailed a new confirmation,
+		// which the invitee, awaiting an invitation, could well open.
 		ids, err := st.FindUserIdentities(ctx, u.ID)
 		if err != nil {
 			return nil, fmt.Errorf("find identities of invited user: %w", err)
@@ -111,6 +101,17 @@ func Invite(ctx context.Context, st InvitationStore, email, name string, role po
 			if err := st.DeleteIdentity(ctx, u.ID, i.ID); err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
 				return nil, fmt.Errorf("drop unconfirmed identity: %w", err)
 			}
+		}
+		// Then its confirmation links: they would make the account
+		// active with the role of this invitation; from here on only the
+		// invitation does.
+		if err := st.DeleteUserAccountTokens(ctx, u.ID, portal.TokenConfirmSignup); err != nil {
+			return nil, fmt.Errorf("void sign-up confirmation links: %w", err)
+		}
+		// Only now the role: never a pending account with this role and a
+		// stranger's identity or a link that would activate it.
+		if u, err = st.UpdateUser(ctx, u.ID, portal.UserUpdate{Name: &check.Name, Role: &check.Role}); err != nil {
+			return nil, fmt.Errorf("update invited user: %w", err)
 		}
 	case portal.ENOTFOUND:
 		u = &portal.User{Email: email, Name: name, Role: role, State: portal.UserPending}

@@ -654,10 +654,48 @@ func (o *OIDC) unconfirmedSignIn(ctx context.Context, f flow, id *portal.Identit
 	if u.State != portal.UserPending {
 		return nil, refuse(errIdentityUnconfirmed, "identity_unconfirmed", detail)
 	}
-	if err := o.auth.LimitAccount(ActionSignUp, u.Email); err != nil {
-		return nil, refuse(err, "confirmation_resend_limited", detail)
+	// Whoever holds the identity can ask, and the mail goes to an
+	// address they may not own: one message an hour at most, counted in
+	// the store (so restarts and other instances do not reset it), not
+	// in the address owner's own sign-up budget.
+	if wait, err := o.confirmationWait(ctx, u.ID); err != nil {
+		return nil, err
+	} else if wait > 0 {
+		return nil, refuse(newResendLimitError(wait), "confirmation_resend_limited", detail)
 	}
 	return &Result{User: u, Next: f.Next, Pending: true, Provider: f.IdP}, nil
+}
+
+// ConfirmationResendInterval is the least time between two confirmation
+// messages mailed to a pending provider account.
+const ConfirmationResendInterval = time.Hour
+
+// confirmationWait is how long userID must wait for a new confirmation
+// message: until an hour after the newest live one was issued, or 0.
+func (o *OIDC) confirmationWait(ctx context.Context, userID int64) (time.Duration, error) {
+	if o.auth.tokens == nil {
+		return 0, errTokensUnavailable
+	}
+	now := o.now()
+	live, err := o.auth.tokens.FindAccountTokens(ctx, portal.TokenConfirmSignup, now)
+	if err != nil {
+		return 0, fmt.Errorf("find confirmation links: %w", err)
+	}
+	var wait time.Duration
+	for _, t := range live {
+		if t.UserID == userID {
+			wait = max(wait, t.CreatedAt.Add(ConfirmationResendInterval).Sub(now))
+		}
+	}
+	return wait, nil
+}
+
+// newResendLimitError answers a request for a confirmation message too
+// soon after the last one (429 with Retry-After at the web edge).
+func newResendLimitError(wait time.Duration) *LimitError {
+	wait = max(wait.Round(time.Second), time.Second)
+	return &LimitError{RetryAfter: wait, err: portal.Errorf(portal.EFORBIDDEN,
+		"We sent the message that confirms your email address less than an hour ago: look for it, also in your spam folder. You can ask for a new one in %s.", waitText(wait))}
 }
 
 // CompleteInvitation signs in the invited user userID once the caller has

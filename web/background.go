@@ -44,6 +44,11 @@ type job struct {
 	ctx  context.Context
 	what string
 	work func(ctx context.Context) error
+	// dropped, if not nil, runs in place of work when the work is
+	// dropped (the queue full, the server stopping): what must not be
+	// left half done, such as an account whose confirmation is never
+	// sent.
+	dropped func(ctx context.Context)
 }
 
 func newBackground() *background {
@@ -61,21 +66,30 @@ func newBackground() *background {
 // logged; once Drain has begun it runs in the request (the server is
 // stopping; no answer is timed any more).
 func (s *Server) inBackground(ctx context.Context, what string, work func(ctx context.Context) error) {
+	s.inBackgroundOr(ctx, what, work, nil)
+}
+
+// inBackgroundOr is inBackground with dropped run, in the request, if the
+// work is dropped because the queue is full (or, in a worker, because the
+// server stopped before it ran).
+func (s *Server) inBackgroundOr(ctx context.Context, what string, work func(ctx context.Context) error, dropped func(ctx context.Context)) {
 	b := s.background
-	j := job{ctx: context.WithoutCancel(ctx), what: what, work: work}
+	j := job{ctx: context.WithoutCancel(ctx), what: what, work: work, dropped: dropped}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
 		s.runBackground(j)
 		return
 	}
+	// Counted before it is queued, so that a worker finishing it at once
+	// cannot make Idle see nothing to wait for while other work runs.
+	b.busy.Add(1)
 	select {
 	case b.queue <- j:
-		b.busy.Add(1)
 	default:
+		b.busy.Add(-1)
 		b.mu.Unlock()
-		s.logger.ErrorContext(ctx, what, "request_id", requestIDFrom(ctx),
-			"error", "dropped: the queue of work after answers is full (is the mail server down?)")
+		s.dropBackground(j, "the queue of work after answers is full (is the mail server down?)")
 		return
 	}
 	if b.workers < maxBackground {
@@ -93,6 +107,12 @@ func (s *Server) backgroundWorker() {
 	for {
 		select {
 		case j := <-b.queue:
+			if b.ctx.Err() != nil {
+				// Drain gave up: the store is about to close.
+				s.dropBackground(j, "the server stopped before it ran")
+				b.busy.Add(-1)
+				continue
+			}
 			ctx, cancel := context.WithCancel(j.ctx)
 			stop := context.AfterFunc(b.ctx, cancel)
 			s.runBackground(job{ctx: ctx, what: j.what, work: j.work})
@@ -111,6 +131,16 @@ func (s *Server) backgroundWorker() {
 			b.mu.Unlock()
 			return
 		}
+	}
+}
+
+// dropBackground logs work that will not run, and runs its dropped.
+func (s *Server) dropBackground(j job, why string) {
+	s.logger.ErrorContext(j.ctx, j.what, "request_id", requestIDFrom(j.ctx), "error", "dropped: "+why)
+	if j.dropped != nil {
+		ctx, cancel := context.WithTimeout(j.ctx, drainGrace)
+		defer cancel()
+		j.dropped(ctx)
 	}
 }
 

@@ -70,8 +70,10 @@ func TestBackgroundQueue(t *testing.T) {
 		s.inBackground(context.Background(), "queued", func(context.Context) error { ran.Add(1); return nil })
 	}
 	returned := make(chan struct{})
+	var undone atomic.Bool
 	go func() {
-		s.inBackground(context.Background(), "one too many", func(context.Context) error { ran.Add(1); return nil })
+		s.inBackgroundOr(context.Background(), "one too many", func(context.Context) error { ran.Add(1); return nil },
+			func(context.Context) { undone.Store(true) })
 		close(returned)
 	}()
 	select {
@@ -81,6 +83,9 @@ func TestBackgroundQueue(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "one too many") || !strings.Contains(logs.String(), "dropped") {
 		t.Fatalf("the dropped work was not logged:\n%s", logs.String())
+	}
+	if !undone.Load() {
+		t.Fatal("the dropped work's clean-up did not run")
 	}
 	close(release)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

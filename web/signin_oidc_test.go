@@ -53,7 +53,10 @@ func newOIDCEnv(t *testing.T, o oidcOptions) *oidcEnv {
 	t.Helper()
 	ctx := context.Background()
 	idpSrv := httptest.NewUnstartedServer(nil)
-	cfg := devidp.Config{Issuer: "http://" + idpSrv.Listener.Addr().String()}
+	// One clock for the portal and the provider, so that a test moving
+	// the portal's time on still gets tokens that are fresh to it.
+	clock := &testClock{t: time.Now()}
+	cfg := devidp.Config{Issuer: "http://" + idpSrv.Listener.Addr().String(), Now: clock.Now}
 	if o.entra {
 		cfg.EntraIssuerBase = portal.DefaultEntraAuthority
 	}
@@ -81,7 +84,7 @@ func newOIDCEnv(t *testing.T, o oidcOptions) *oidcEnv {
 
 	portalSrv := httptest.NewUnstartedServer(nil)
 	publicURL := "http://" + portalSrv.Listener.Addr().String()
-	e := &oidcEnv{store: store, idp: idp, portal: portalSrv, logs: &syncBuffer{}, clock: &testClock{t: time.Now()}}
+	e := &oidcEnv{store: store, idp: idp, portal: portalSrv, logs: &syncBuffer{}, clock: clock}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := auth.New(auth.Config{Sessions: store, Users: store, Settings: store, Keys: keys, PublicURL: publicURL, Now: e.clock.Now, Logger: logger, Tokens: store, AccountLimits: o.accountLimits})
 	if err != nil {
@@ -702,11 +705,21 @@ func TestOIDCSignUpEmailVerification(t *testing.T) {
 		if ids := e.identities(t, "olive@example.org"); len(ids) != 1 || ids[0].Subject != "olive-1" {
 			t.Fatalf("identities %+v", ids)
 		}
-		// Signing in again before confirming sends a new message (the
-		// first may be lost) and says so; both links work.
+		// Signing in again at once sends nothing (whoever holds the
+		// identity may not own the address): 429, with when a new
+		// message may be asked for.
 		again := newBrowser(t)
+		if end := e.signIn(t, again, "corp", "olive-1", ""); end.status != http.StatusTooManyRequests || !strings.Contains(end.body, "less than an hour ago") || e.who(t, again) != "" {
+			t.Fatalf("sign-in at once before confirming = %d\n%s", end.status, end.body)
+		}
+		if n := len(e.mails(t)); n != 1 {
+			t.Fatalf("%d mails after signing in again at once, want 1", n)
+		}
+		// An hour later it sends a new message (the first may be lost)
+		// and says so; both links work.
+		e.clock.Advance(auth.ConfirmationResendInterval)
 		if end := e.signIn(t, again, "corp", "olive-1", ""); end.status != http.StatusOK || !strings.Contains(end.body, `data-testid="check-email"`) || e.who(t, again) != "" {
-			t.Fatalf("sign-in before confirming = %d\n%s", end.status, end.body)
+			t.Fatalf("sign-in an hour later before confirming = %d\n%s", end.status, end.body)
 		}
 		mails := e.mails(t)
 		if len(mails) != 2 || mails[0].To[0] != "olive@example.org" || !strings.Contains(mails[0].Subject, "Confirm") || mails[1].To[0] != "olive@example.org" {

@@ -181,19 +181,23 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	s.inBackground(ctx, "send confirmation mail", func(ctx context.Context) error {
+	// Without the mail the account could never be confirmed: it is
+	// removed, so that signing up again works, when the mail fails or is
+	// never sent. The answer is the check-your-email page all the same,
+	// as for a known address: an error would tell that the address had
+	// no account.
+	s.inBackgroundOr(ctx, "send confirmation mail", func(ctx context.Context) error {
 		err := s.sendConfirmation(ctx, u)
 		if err != nil {
-			// Without the mail the account could never be confirmed:
-			// remove it, so that signing up again works. The answer was
-			// the check-your-email page all the same, as for a known
-			// address: an error would tell that the address had no
-			// account.
 			if derr := s.removeUnconfirmable(ctx, u); derr != nil {
 				err = errors.Join(err, fmt.Errorf("remove unconfirmable account: %w", derr))
 			}
 		}
 		return err
+	}, func(ctx context.Context) {
+		if err := s.removeUnconfirmable(ctx, u); err != nil {
+			s.logger.ErrorContext(ctx, "remove unconfirmable account", "request_id", requestIDFrom(ctx), "error", err)
+		}
 	})
 	s.renderCheckEmail(w, r)
 }

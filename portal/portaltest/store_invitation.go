@@ -156,8 +156,14 @@ var invitationTests = []storeTestCase{
 		if err != nil || i.UserID != corp.ID || i.Unconfirmed || i.Email != "bob@idp.example" {
 			t.Fatalf("the identity after accepting = %+v, %v", i, err)
 		}
-		_, err = st.s.FindUserByID(st.ctx, home.ID)
-		wantCode(t, err, portal.ENOTFOUND) // nothing was left of it
+		// The account it left stays (it may hold subscriptions or a
+		// role), pending, without the identity's confirmation links.
+		if u, err := st.s.FindUserByID(st.ctx, home.ID); err != nil || u.State != portal.UserPending {
+			t.Fatalf("the account the identity left = %+v, %v", u, err)
+		}
+		if ids, err := st.s.FindUserIdentities(st.ctx, home.ID); err != nil || len(ids) != 0 {
+			t.Fatalf("identities left on it = %+v, %v", ids, err)
+		}
 		_, err = st.s.FindAccountToken(st.ctx, "home-confirm", portal.TokenConfirmSignup, now)
 		wantCode(t, err, portal.ENOTFOUND)
 

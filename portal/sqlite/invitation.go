@@ -84,8 +84,8 @@ var errAccountBlocked = portal.Errorf(portal.EFORBIDDEN, "This account is blocke
 // another pending account moves here: that account's provider sign-up
 // never proved its address, while this link did prove who holds the
 // identity (typically the same person, who signed up unverified with one
-// address and was then invited at another). The other account goes when
-// nothing is left of it: no password, identity or live invitation.
+// address and was then invited at another). The other account stays,
+// pending, without the identity and its confirmation links.
 // Returns ECONFLICT when the identity is linked to another account in
 // any other way.
 func linkProvenIdentity(ctx context.Context, tx *sql.Tx, i *portal.Identity, now time.Time) error {
@@ -121,16 +121,12 @@ func linkProvenIdentity(ctx context.Context, tx *sql.Tx, i *portal.Identity, now
 		return fmt.Errorf("move identity: %w", err)
 	}
 	i.ID, i.CreatedAt, i.LastUsed = have.ID, now, now
-	var left int
-	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM identities WHERE user_id = ?)
-		+ (SELECT count(*) FROM account_tokens WHERE user_id = ? AND purpose = ? AND expires_at > ?)`,
-		other.ID, other.ID, string(portal.TokenInvitation), formatTime(now)).Scan(&left); err != nil {
-		return fmt.Errorf("count what is left of the account: %w", err)
-	}
-	if other.PasswordHash == "" && left == 0 {
-		if err := deleteUser(ctx, tx, "id = ?", other.ID); err != nil {
-			return fmt.Errorf("delete the account the identity left: %w", err)
-		}
+	// The account the identity left stays (it may hold subscriptions,
+	// an administrator's role, a reset link on its way), pending; its
+	// confirmation links were about the identity, and go.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?`,
+		other.ID, string(portal.TokenConfirmSignup)); err != nil {
+		return fmt.Errorf("void the confirmation links of the account the identity left: %w", err)
 	}
 	return nil
 }
