@@ -41,6 +41,20 @@ func (a *Auth) IssueToken(ctx context.Context, purpose portal.TokenPurpose, user
 	return token, nil
 }
 
+// RevokeToken voids the link token for purpose, one IssueToken made and
+// could not deliver, so that it neither works nor counts as sent. A link
+// already gone is not an error.
+func (a *Auth) RevokeToken(ctx context.Context, purpose portal.TokenPurpose, token string) error {
+	if a.tokens == nil {
+		return errTokensUnavailable
+	}
+	_, err := a.tokens.TakeAccountToken(ctx, tokenID(token), purpose, a.now())
+	if err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
+		return fmt.Errorf("revoke %s token: %w", purpose, err)
+	}
+	return nil
+}
+
 // PeekToken returns the live token for purpose without using it up (to
 // show the form a link leads to; the store call that acts on the link
 // uses it up). Returns ENOTFOUND for any link that would not work.

@@ -641,8 +641,9 @@ func (o *OIDC) account(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 // have been lost or whose link expired, and who has no other way in (the
 // identity exists, so signing up again fails, and a portal with provider
 // sign-in only has no reset): the result asks the caller to mail a new
-// link (Pending), within the address's sign-up budget, since each one is
-// a mail. Once the account is active or blocked, it is refused:
+// link (Pending), at most one an hour (ConfirmationResendInterval), since
+// each one is a mail to an address the caller may not own. Once the
+// account is active or blocked, it is refused:
 // activating it another way has dropped the identity, so one left there
 // predates that rule and is not the account's to confirm.
 func (o *OIDC) unconfirmedSignIn(ctx context.Context, f flow, id *portal.Identity) (*Result, error) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -91,7 +92,7 @@ func (s *Server) confirmProviderSignUp(w http.ResponseWriter, r *http.Request, r
 		Heading: "Confirm your email address",
 		Paragraphs: []string{
 			"The identity provider did not confirm that " + u.Email + " is yours, so we have sent a message to it. Open the link in it to finish signing up; it works once, for 24 hours.",
-			"Nothing arrived after a few minutes? Look in your spam folder, then sign in again for a new message.",
+			"Nothing arrived after a few minutes? Look in your spam folder. An hour after this message, signing in again sends a new one.",
 		},
 		TestID: "check-email",
 	})
@@ -110,8 +111,16 @@ func (s *Server) sendProviderConfirmation(ctx context.Context, u *portal.User, i
 	if err != nil {
 		return err
 	}
-	return s.sendMail(ctx, mail.ConfirmProviderSignup, u.Email, "/confirm/signup?token="+token,
+	err = s.sendMail(ctx, mail.ConfirmProviderSignup, u.Email, "/confirm/signup?token="+token,
 		mail.Data{Name: u.Name, ValidFor: "24 hours", Provider: label})
+	if err != nil {
+		// A link never sent must not count as sent (one an hour), or the
+		// visitor told to try again in a few minutes would be refused.
+		if rerr := s.auth.RevokeToken(context.WithoutCancel(ctx), portal.TokenConfirmSignup, token); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}
+	return err
 }
 
 // errConfirmationNotSent answers a provider sign-up whose confirmation

@@ -20,6 +20,7 @@ import (
 	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/devidp"
 	"github.com/porticoapi/portico/keyring"
+	"github.com/porticoapi/portico/mail"
 	"github.com/porticoapi/portico/portal"
 	"github.com/porticoapi/portico/portal/sqlite"
 	"github.com/porticoapi/portico/web"
@@ -41,10 +42,10 @@ type oidcOptions struct {
 	entra bool // devidp in Entra mode
 	// accountLimits bound the requests of auth.AccountLimits.
 	accountLimits auth.AccountLimits
-	// identityStore, when set, wraps the store the OIDC sign-in uses.
-	identityStore func(*sqlite.Store) auth.IdentityStore
 	// captchas turns CAPTCHA challenges on (the reset form needs them).
 	captchas bool
+	// mail sends the portal's mail; nil: the outbox in the store.
+	mail mail.Sender
 }
 
 const oidcSecret = "devidp-client-secret"
@@ -95,15 +96,11 @@ func newOIDCEnv(t *testing.T, o oidcOptions) *oidcEnv {
 			t.Fatal(err)
 		}
 	}
-	var ids auth.IdentityStore = store
-	if o.identityStore != nil {
-		ids = o.identityStore(store)
-	}
-	oc, err := auth.NewOIDC(auth.OIDCConfig{Auth: a, Store: ids, PublicURL: publicURL})
+	oc, err := auth.NewOIDC(auth.OIDCConfig{Auth: a, Store: store, PublicURL: publicURL})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.New(web.Config{Store: store, Logger: logger, GatewayURL: "https://gateway.example.com", PublicURL: publicURL, Auth: a, OIDC: oc})
+	srv, err := web.New(web.Config{Store: store, Logger: logger, GatewayURL: "https://gateway.example.com", PublicURL: publicURL, Auth: a, OIDC: oc, Mail: o.mail})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -778,7 +775,7 @@ func (e *oidcEnv) mails(t *testing.T) []*portal.Mail {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := e.web.Drain(ctx); err != nil {
+	if err := e.web.Idle(ctx); err != nil {
 		t.Fatal(err)
 	}
 	m, _, err := e.store.FindMails(context.Background(), portal.MailFilter{Limit: 100})

@@ -156,15 +156,32 @@ var invitationTests = []storeTestCase{
 		if err != nil || i.UserID != corp.ID || i.Unconfirmed || i.Email != "bob@idp.example" {
 			t.Fatalf("the identity after accepting = %+v, %v", i, err)
 		}
-		// The account it left stays (it may hold subscriptions or a
-		// role), pending, without the identity's confirmation links.
+		// Nothing else was left of the account it left: it goes, with its
+		// confirmation link.
+		_, err = st.s.FindUserByID(st.ctx, home.ID)
+		wantCode(t, err, portal.ENOTFOUND)
+		_, err = st.s.FindAccountToken(st.ctx, "home-confirm", portal.TokenConfirmSignup, now)
+		wantCode(t, err, portal.ENOTFOUND)
+
+		// One holding a subscription an administrator gave it stays,
+		// pending, without the identity and its confirmation links.
+		st.api("echo")
+		home = pending("bo@home.example")
+		identity(home, "bo", true)
+		token(home, "bo-confirm", portal.TokenConfirmSignup)
+		st.subscription(&portal.Subscription{Name: "bo-sub", OwnerID: home.ID, Scope: apiScope("echo"), State: portal.SubscriptionActive})
+		corp = pending("bo@corp.example")
+		token(corp, "inv-bo", portal.TokenInvitation)
+		if _, err := accept("inv-bo", "bo"); err != nil {
+			t.Fatal(err)
+		}
 		if u, err := st.s.FindUserByID(st.ctx, home.ID); err != nil || u.State != portal.UserPending {
-			t.Fatalf("the account the identity left = %+v, %v", u, err)
+			t.Fatalf("the account with a subscription the identity left = %+v, %v", u, err)
 		}
 		if ids, err := st.s.FindUserIdentities(st.ctx, home.ID); err != nil || len(ids) != 0 {
 			t.Fatalf("identities left on it = %+v, %v", ids, err)
 		}
-		_, err = st.s.FindAccountToken(st.ctx, "home-confirm", portal.TokenConfirmSignup, now)
+		_, err = st.s.FindAccountToken(st.ctx, "bo-confirm", portal.TokenConfirmSignup, now)
 		wantCode(t, err, portal.ENOTFOUND)
 
 		// The account it leaves stays when it is still invited itself.

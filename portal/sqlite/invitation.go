@@ -84,8 +84,9 @@ var errAccountBlocked = portal.Errorf(portal.EFORBIDDEN, "This account is blocke
 // another pending account moves here: that account's provider sign-up
 // never proved its address, while this link did prove who holds the
 // identity (typically the same person, who signed up unverified with one
-// address and was then invited at another). The other account stays,
-// pending, without the identity and its confirmation links.
+// address and was then invited at another). The other account loses the
+// identity and its confirmation links, and goes if nothing else is left
+// of it.
 // Returns ECONFLICT when the identity is linked to another account in
 // any other way.
 func linkProvenIdentity(ctx context.Context, tx *sql.Tx, i *portal.Identity, now time.Time) error {
@@ -121,12 +122,30 @@ func linkProvenIdentity(ctx context.Context, tx *sql.Tx, i *portal.Identity, now
 		return fmt.Errorf("move identity: %w", err)
 	}
 	i.ID, i.CreatedAt, i.LastUsed = have.ID, now, now
-	// The account the identity left stays (it may hold subscriptions,
-	// an administrator's role, a reset link on its way), pending; its
-	// confirmation links were about the identity, and go.
+	// The confirmation links of the account the identity left were about
+	// the identity, and go. The account goes too when nothing else is
+	// left of it (on a portal with provider sign-in only, its owner
+	// could never get into it); one holding anything an administrator
+	// or its owner gave it (a password, another identity, a live link,
+	// a subscription, a role) stays, pending.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?`,
 		other.ID, string(portal.TokenConfirmSignup)); err != nil {
 		return fmt.Errorf("void the confirmation links of the account the identity left: %w", err)
+	}
+	if other.PasswordHash != "" || other.Role != portal.RoleDeveloper {
+		return nil
+	}
+	var left int
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM identities WHERE user_id = ?)
+		+ (SELECT count(*) FROM account_tokens WHERE user_id = ? AND expires_at > ?)
+		+ (SELECT count(*) FROM subscriptions WHERE owner_id = ?)`,
+		other.ID, other.ID, formatTime(now), other.ID).Scan(&left); err != nil {
+		return fmt.Errorf("count what is left of the account the identity left: %w", err)
+	}
+	if left == 0 {
+		if err := deleteUser(ctx, tx, "id = ?", other.ID); err != nil {
+			return fmt.Errorf("delete the account the identity left: %w", err)
+		}
 	}
 	return nil
 }
