@@ -231,8 +231,22 @@ func (a *Auth) cleanupAccounts(ctx context.Context, now time.Time) {
 		if _, err := a.tokens.DeleteExpiredAccountTokens(ctx, now); err != nil && ctx.Err() == nil {
 			a.logger.WarnContext(ctx, "delete expired account tokens", "error", err)
 		}
+		// Whoever holds an unconfirmed identity can have a confirmation
+		// mailed once an hour: a sign-up nobody confirms goes after a
+		// week, which bounds that (its holder may sign up again).
+		n, err := a.tokens.DeleteUnconfirmedSignUps(ctx, now.Add(-UnconfirmedSignUpLifetime))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.logger.WarnContext(ctx, "delete unconfirmed sign-ups", "error", err)
+		case n > 0:
+			a.logger.InfoContext(ctx, "deleted unconfirmed sign-ups", "count", n)
+		}
 	}
 }
+
+// UnconfirmedSignUpLifetime is how long a provider sign-up nobody
+// confirmed is kept.
+const UnconfirmedSignUpLifetime = 7 * 24 * time.Hour
 
 // Action names a request that AccountLimits bound.
 type Action string

@@ -77,6 +77,11 @@ type AccountTokenService interface {
 	// does not work, EFORBIDDEN for a blocked user (the link stays
 	// usable).
 	ConfirmSignup(ctx context.Context, hash string, now time.Time) (*User, error)
+	// DeleteUnconfirmedSignUps removes the accounts that provider
+	// sign-ups made before createdBefore and nobody confirmed: pending
+	// developers with no password, only unconfirmed identities, no
+	// subscription and no invitation or reset link. Returns how many.
+	DeleteUnconfirmedSignUps(ctx context.Context, createdBefore time.Time) (int, error)
 }
 
 // ErrInvitationAnswered refuses an invitation link whose account is no

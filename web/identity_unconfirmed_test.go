@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/porticoapi/portico/auth"
 	"github.com/porticoapi/portico/devidp"
@@ -407,5 +408,36 @@ func TestOIDCFailedResendNotCounted(t *testing.T) {
 	}
 	if n := len(e.mails(t)); n != before+1 {
 		t.Fatalf("%d mails once the mail server is back, want %d", n, before+1)
+	}
+}
+
+// TestUnconfirmedSignUpExpires: a provider sign-up nobody confirms goes a
+// week after it was made (the periodic clean-up), which bounds the
+// confirmations whoever holds the identity can have mailed; its holder
+// may then sign up again.
+func TestUnconfirmedSignUpExpires(t *testing.T) {
+	ctx := context.Background()
+	e := newOIDCEnv(t, oidcOptions{})
+	e.addProvider(t, nil)
+	e.idp.AddUser(devidp.User{Subject: "hal-1", Email: "hal@example.org", Name: "Hal", EmailUnverified: true})
+	if end := e.signIn(t, newBrowser(t), "corp", "hal-1", ""); end.status != http.StatusOK || !strings.Contains(end.body, `data-testid="check-email"`) {
+		t.Fatalf("the sign-up = %d\n%s", end.status, end.body)
+	}
+	u, err := e.store.FindUserByEmail(ctx, "hal@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(auth.UnconfirmedSignUpLifetime - time.Hour)
+	e.auth.Cleanup(ctx)
+	if _, err := e.store.FindUserByID(ctx, u.ID); err != nil {
+		t.Fatalf("the sign-up went before its week: %v", err)
+	}
+	e.clock.Advance(2 * time.Hour)
+	e.auth.Cleanup(ctx)
+	if _, err := e.store.FindUserByID(ctx, u.ID); portal.ErrorCode(err) != portal.ENOTFOUND {
+		t.Fatalf("the unconfirmed sign-up after a week: %v, want it gone", err)
+	}
+	if end := e.signIn(t, newBrowser(t), "corp", "hal-1", ""); end.status != http.StatusOK || !strings.Contains(end.body, `data-testid="check-email"`) {
+		t.Fatalf("signing up again = %d\n%s", end.status, end.body)
 	}
 }

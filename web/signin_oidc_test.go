@@ -30,6 +30,7 @@ import (
 // loopback; the portal's public URL is its own loopback address, so that
 // redirect URIs lead back to it.
 type oidcEnv struct {
+	auth   *auth.Auth
 	store  *sqlite.Store
 	idp    *devidp.Provider
 	portal *httptest.Server
@@ -96,6 +97,7 @@ func newOIDCEnv(t *testing.T, o oidcOptions) *oidcEnv {
 			t.Fatal(err)
 		}
 	}
+	e.auth = a
 	oc, err := auth.NewOIDC(auth.OIDCConfig{Auth: a, Store: store, PublicURL: publicURL})
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T) portal.Store) {
 		{"Captchas", captchaTests},
 		{"AccountTokens", accountTokenTests},
 		{"Invitations", invitationTests},
+		{"UnconfirmedSignUps", unconfirmedSignUpTests},
 		{"Identities", identityTests},
 		{"IdentityProviderApply", identityApplyTests},
 		{"Version", versionTests},

@@ -320,3 +320,78 @@ var invitationTests = []storeTestCase{
 		wantCode(t, err, portal.ENOTFOUND)
 	}},
 }
+
+// unconfirmedSignUpTests: the periodic clean-up removes exactly the
+// accounts of provider sign-ups nobody confirmed.
+var unconfirmedSignUpTests = []storeTestCase{
+	{"DeleteUnconfirmedSignUps", func(st *storeTest) {
+		t := st.t
+		now := time.Now().UTC()
+		mk := func(email string, role portal.Role, state portal.UserState, password string) *portal.User {
+			t.Helper()
+			u := &portal.User{Email: email, Name: "N", Role: role, State: state, PasswordHash: password}
+			if err := st.s.CreateUser(st.ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		identity := func(u *portal.User, subject string, unconfirmed bool) {
+			t.Helper()
+			if err := st.s.CreateIdentity(st.ctx, &portal.Identity{UserID: u.ID, Provider: "corp", Issuer: "https://idp.example", Subject: subject, Unconfirmed: unconfirmed}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		gone := mk("gone@example.com", portal.RoleDeveloper, portal.UserPending, "")
+		identity(gone, "gone", true)
+		if err := st.s.CreateAccountToken(st.ctx, &portal.AccountToken{Hash: "gone-confirm", Purpose: portal.TokenConfirmSignup, UserID: gone.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		var kept []*portal.User
+		u := mk("confirmed-too@example.com", portal.RoleDeveloper, portal.UserPending, "")
+		identity(u, "u1", true)
+		identity(u, "u2", false)
+		kept = append(kept, u)
+		u = mk("password@example.com", portal.RoleDeveloper, portal.UserPending, "$hash")
+		identity(u, "u3", true)
+		kept = append(kept, u)
+		u = mk("admin@example.com", portal.RoleAdmin, portal.UserPending, "")
+		identity(u, "u4", true)
+		kept = append(kept, u)
+		u = mk("invited@example.com", portal.RoleDeveloper, portal.UserPending, "")
+		identity(u, "u5", true)
+		if err := st.s.CreateAccountToken(st.ctx, &portal.AccountToken{Hash: "inv", Purpose: portal.TokenInvitation, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, u)
+		u = mk("subscribed@example.com", portal.RoleDeveloper, portal.UserPending, "")
+		identity(u, "u6", true)
+		st.api("echo")
+		st.subscription(&portal.Subscription{Name: "sub", OwnerID: u.ID, Scope: apiScope("echo"), State: portal.SubscriptionActive})
+		kept = append(kept, u)
+		kept = append(kept, mk("no-identity@example.com", portal.RoleDeveloper, portal.UserPending, ""))
+		u = mk("active@example.com", portal.RoleDeveloper, portal.UserActive, "")
+		identity(u, "u7", true)
+		kept = append(kept, u)
+
+		// Made before a time long past: none.
+		v := st.version()
+		if n, err := st.s.DeleteUnconfirmedSignUps(st.ctx, now.Add(-24*time.Hour)); err != nil || n != 0 {
+			t.Fatalf("DeleteUnconfirmedSignUps(a day ago) = %d, %v", n, err)
+		}
+		if st.version() != v {
+			t.Fatal("a clean-up that removed nothing moved the store's version")
+		}
+		if n, err := st.s.DeleteUnconfirmedSignUps(st.ctx, now.Add(time.Hour)); err != nil || n != 1 {
+			t.Fatalf("DeleteUnconfirmedSignUps = %d, %v; want 1", n, err)
+		}
+		_, err := st.s.FindUserByID(st.ctx, gone.ID)
+		wantCode(t, err, portal.ENOTFOUND)
+		_, err = st.s.FindIdentity(st.ctx, "https://idp.example", "gone")
+		wantCode(t, err, portal.ENOTFOUND)
+		for _, k := range kept {
+			if _, err := st.s.FindUserByID(st.ctx, k.ID); err != nil {
+				t.Fatalf("%s was removed: %v", k.Email, err)
+			}
+		}
+	}},
+}

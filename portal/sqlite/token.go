@@ -148,3 +148,41 @@ func (s *Store) DeleteExpiredAccountTokens(ctx context.Context, now time.Time) (
 	}
 	return int(n), nil
 }
+
+// DeleteUnconfirmedSignUps removes the pending accounts of provider
+// sign-ups nobody confirmed, made before createdBefore; the schema's
+// cascades take their identities and links with them. It runs from the
+// periodic clean-up, so the store's version moves only when it removed
+// something (a move would make every cache reload).
+func (s *Store) DeleteUnconfirmedSignUps(ctx context.Context, createdBefore time.Time) (int, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM users
+		WHERE state = ? AND password_hash = '' AND role = ? AND created_at < ?
+		AND EXISTS (SELECT 1 FROM identities i WHERE i.user_id = users.id AND i.confirmed = 0)
+		AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.user_id = users.id AND i.confirmed = 1)
+		AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.owner_id = users.id)
+		AND NOT EXISTS (SELECT 1 FROM account_tokens t WHERE t.user_id = users.id AND t.purpose IN (?, ?))`,
+		string(portal.UserPending), string(portal.RoleDeveloper), formatTime(createdBefore),
+		string(portal.TokenInvitation), string(portal.TokenResetPassword))
+	if err != nil {
+		return 0, fmt.Errorf("delete unconfirmed sign-ups: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete unconfirmed sign-ups: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if err := bumpVersion(ctx, tx); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	return int(n), nil
+}
