@@ -42,21 +42,18 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	current, password := r.PostForm.Get("current"), r.PostForm.Get("password")
+	current := r.PostForm.Get("current")
 	if err := s.auth.CheckPassword(r, u, current); err != nil {
 		fail(err)
 		return
 	}
-	if password != r.PostForm.Get("password2") {
-		fail(errPasswordsDiffer)
+	password, err := newPassword(r.PostForm, settings, u.Email)
+	if err != nil {
+		fail(err)
 		return
 	}
 	if password == current {
 		fail(portal.Errorf(portal.EINVALID, "The new password is the same as the current one."))
-		return
-	}
-	if err := auth.CheckNewPassword(password, settings.BasicAuth.MinPasswordLength, u.Email); err != nil {
-		fail(err)
 		return
 	}
 	hash, err := auth.HashPassword(password)

@@ -236,13 +236,9 @@ func (s *Server) handleAcceptInvitation(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, portal.Errorf(portal.EFORBIDDEN, "Signing in with a password is turned off on this portal; accept the invitation with an identity provider."))
 		return
 	}
-	password := r.PostForm.Get("password")
-	var check error = errPasswordsDiffer
-	if password == r.PostForm.Get("password2") {
-		check = auth.CheckNewPassword(password, settings.BasicAuth.MinPasswordLength, u.Email)
-	}
-	if check != nil {
-		if status, message, ok := s.formError(w, r, check); ok {
+	password, err := newPassword(r.PostForm, settings, u.Email)
+	if err != nil {
+		if status, message, ok := s.formError(w, r, err); ok {
 			s.renderAcceptInvitation(w, r, status, token, t, u, message)
 		}
 		return

@@ -167,13 +167,9 @@ func (s *Server) handleChoosePassword(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, portal.Errorf(portal.EFORBIDDEN, "This account is blocked. Contact the portal's administrators."))
 		return
 	}
-	password := r.PostForm.Get("password")
-	var check error = errPasswordsDiffer
-	if password == r.PostForm.Get("password2") {
-		check = auth.CheckNewPassword(password, settings.BasicAuth.MinPasswordLength, u.Email)
-	}
-	if check != nil {
-		if status, message, ok := s.formError(w, r, check); ok {
+	password, err := newPassword(r.PostForm, settings, u.Email)
+	if err != nil {
+		if status, message, ok := s.formError(w, r, err); ok {
 			s.renderChoosePassword(w, r, settings, status, token, message)
 		}
 		return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -45,6 +46,21 @@ var (
 	errPasswordsDiffer = portal.Errorf(portal.EINVALID, "The two passwords are not the same. Type the new password twice.")
 	errFormUnreadable  = portal.Errorf(portal.EINVALID, "The form could not be read; it may be too large.")
 )
+
+// newPassword returns the new password a form typed twice (fields
+// password and password2), checked against the portal's rules for a new
+// password of the account with email: the one check of sign-up, reset,
+// invitation and change-password forms.
+func newPassword(form url.Values, settings *portal.Settings, email string) (string, error) {
+	password := form.Get("password")
+	if password != form.Get("password2") {
+		return "", errPasswordsDiffer
+	}
+	if err := auth.CheckNewPassword(password, settings.BasicAuth.MinPasswordLength, email); err != nil {
+		return "", err
+	}
+	return password, nil
+}
 
 // signUpSettings returns the settings when self-registration and password
 // sign-in are on, and answers 404 otherwise.
@@ -132,12 +148,8 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 		fail(portal.Errorf(portal.EINVALID, "Sign-up is open to addresses at %s only.", strings.Join(settings.BasicAuth.AllowedEmailDomains, ", ")))
 		return
 	}
-	password := form.Get("password")
-	if password != form.Get("password2") {
-		fail(errPasswordsDiffer)
-		return
-	}
-	if err := auth.CheckNewPassword(password, settings.BasicAuth.MinPasswordLength, u.Email); err != nil {
+	password, err := newPassword(form, settings, u.Email)
+	if err != nil {
 		fail(err)
 		return
 	}
