@@ -560,7 +560,10 @@ func (d *decoder) user(n *yaml.Node, path string) *userEntry {
 		}
 	}
 	if d.errs.len() == before {
-		if err := u.Validate(); err != nil {
+		if err := portal.ValidateUserName(strings.TrimSpace(u.Name)); err != nil {
+			line, key := e.at("name")
+			d.errs.add(line, key, err)
+		} else if err := u.Validate(); err != nil {
 			d.errs.add(e.line, path, err)
 		}
 	}

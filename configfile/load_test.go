@@ -24,6 +24,14 @@ func TestLoadErrors(t *testing.T) {
   - name: echo
     bakend: {url: "builtin:echo"}
 `, []string{"portico.yaml:3: apis[0].bakend: unknown key (did you mean backend?)"}},
+		{"user name on two lines", `users:
+  - email: dee@example.com
+    name: "Dee\nClick https://evil.example"
+`, []string{"portico.yaml:3: users[0].name: Name must be on one line"}},
+		{"user name blank", `users:
+  - email: dee@example.com
+    name: "  "
+`, []string{"portico.yaml:3: users[0].name: Name required."}},
 		{"unknown top-level key", `api:
   - name: echo
 `, []string{"portico.yaml:1: api: unknown key (did you mean apis?)"}},

@@ -57,7 +57,7 @@ func (u *User) Validate() error {
 	if err := ValidateEmail(u.Email); err != nil {
 		return err
 	}
-	if err := validateUserName(u.Name); err != nil {
+	if err := ValidateUserName(u.Name); err != nil {
 		return err
 	}
 	switch u.Role {
@@ -76,12 +76,12 @@ func (u *User) Validate() error {
 // maxNameLength bounds a user's name, in characters.
 const maxNameLength = 200
 
-// validateUserName refuses control characters (line breaks, tabs, ...) as well
+// ValidateUserName refuses control characters (line breaks, tabs, ...) as well
 // as an empty or overlong name: the name is written into the plain-text
 // mail the portal sends, and a line break there would let someone who
 // signs up with another person's address put their own paragraphs and
 // links into a mail that comes from the portal.
-func validateUserName(name string) error {
+func ValidateUserName(name string) error {
 	if name == "" {
 		return Errorf(EINVALID, "Name required.")
 	}
@@ -97,7 +97,7 @@ func validateUserName(name string) error {
 	return nil
 }
 
-// CleanName makes s fit the rule validateUserName checks, for names the
+// CleanName makes s fit the rule ValidateUserName checks, for names the
 // portal did not get from a form (an identity provider's claims, rows
 // stored before the rule): valid UTF-8, control characters (line breaks,
 // tabs) and runs of spaces turned into single spaces, trimmed, and cut
